@@ -1,0 +1,36 @@
+"""
+### Gold marts (dbt)
+
+Builds the dbt project in `dbt/` (staging views, then the `gold` marts) and runs its data tests
+and unit tests, in-process on the shared Spark session and catalog.
+
+Scheduled on the Asset `silver.exam_observations`; produces `gold.resident_health_profile`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+from healthlake import tasks
+from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER_EXAM_OBSERVATIONS
+
+
+@dag(
+    schedule=[SILVER_EXAM_OBSERVATIONS],
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    tags=["gold", "dbt"],
+    doc_md=__doc__,
+    default_args={"owner": "analytics-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
+)
+def gold_marts():
+    @task(outlets=[GOLD_RESIDENT_HEALTH_PROFILE])
+    def dbt_build() -> dict:
+        return tasks.dbt_build(get_current_context())
+
+    dbt_build()
+
+
+gold_marts()

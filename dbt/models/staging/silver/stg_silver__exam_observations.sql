@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('silver', 'exam_observations') }}
+
+),
+
+renamed as (
+
+    select
+        exam_key,
+        resident_key,
+        item_code,
+        de_id,
+        element,
+        cast(value as double) as value,
+        unit,
+        sex_code,
+        age_at_exam,
+        exam_date,
+        institution_code,
+        _loaded_at as loaded_at
+    from source
+
+)
+
+select * from renamed

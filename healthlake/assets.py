@@ -1,0 +1,14 @@
+"""Airflow Assets named by the table they stand for; the DAGs schedule on them."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+
+def table_asset(layer: str, table: str) -> Asset:
+    return Asset(name=f"{layer}.{table}", uri=f"x-healthlake://{layer}/{table}", group=layer)
+
+
+BRONZE_EXAM_ITEMS = table_asset("bronze", "exam_system__exam_items")
+SILVER_EXAM_OBSERVATIONS = table_asset("silver", "exam_observations")
+GOLD_RESIDENT_HEALTH_PROFILE = table_asset("gold", "resident_health_profile")

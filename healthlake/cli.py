@@ -1,0 +1,233 @@
+"""The `healthlake` command line: generate synthetic sources, run the pipeline, query the lakehouse."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+
+from healthlake.settings import SettingsError, get_settings
+
+EPILOG = """\
+All state lives under HEALTHLAKE_HOME (default: .healthlake/ in the checkout): landing zone,
+Delta tables, Airflow home, logs. Set HEALTHLAKE_SPARK_MASTER=spark://host:7077 to run the same
+jobs on a Spark standalone cluster. See README.md for every setting.
+"""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from healthlake.synth.generate import generate
+
+    settings = get_settings()
+    print(f"Generating {args.residents:,} synthetic residents (seed {args.seed}), {args.start} to {args.end} ...")
+    report = generate(settings, args.residents, args.seed, args.start, args.end)
+    print(
+        f"Wrote {report.records:,} exam-item records in {len(report.files)} daily files to "
+        f"{settings.landing_dir / 'exam_system'} in {report.seconds:.1f} s.\n"
+        f"Ground truth (never read by the pipeline): {settings.ground_truth_dir}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from healthlake import console, runlog, summary
+    from healthlake.pipeline import PipelineError, new_pipeline_run, run_pipeline
+    from healthlake.spark import get_spark
+
+    settings = get_settings()
+    if not any((settings.landing_dir).glob("*/*")):
+        print(f"healthlake: the landing zone {settings.landing_dir} is empty; run `healthlake generate` first.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    pipeline_run = new_pipeline_run()
+    log_file = settings.logs_dir / "pipeline" / f"{pipeline_run}.log"
+    out = console.console()
+    out.print(f"Running the pipeline through Airflow (run {pipeline_run}); full log: {log_file}")
+
+    def on_step(record: runlog.StepRecord) -> None:
+        mark = "[green]done[/green]" if record.status == "success" else "[red]FAILED[/red]"
+        console.console().print(f"    {mark} {record.job} in {record.seconds:.1f} s: {record.detail}")
+
+    runlog.listeners.append(on_step)
+    started = time.monotonic()
+    try:
+        with console.output_to(log_file):
+            run_pipeline(settings, pipeline_run, on_dag_start=lambda d: console.console().print(f"  DAG {d} ..."))
+            wall = time.monotonic() - started
+            spark = get_spark(settings)
+            counts = summary.table_counts(spark, settings)
+            quarantine = summary.quarantine_by_rule(spark, settings)
+    except PipelineError as exc:
+        print(f"healthlake: pipeline failed. {exc}\nFull log: {log_file}", file=sys.stderr)
+        return 1
+    finally:
+        runlog.listeners.remove(on_step)
+    summary.render(out, settings, counts, quarantine, runlog.read(settings, pipeline_run), wall)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from healthlake import console
+    from healthlake.spark import get_spark
+
+    settings = get_settings()
+    with console.output_to(settings.logs_dir / "sql.log"):
+        spark = get_spark(settings, app_name="healthlake-sql")
+        try:
+            result = spark.sql(args.query)
+            columns = result.columns
+            rows = result.limit(args.limit + 1).collect() if columns else []
+        except Exception as exc:  # Spark's analysis errors are the user's message, not a crash
+            error = str(exc).split("\n")[0]
+            console.console().print(f"[red]healthlake sql: {error}[/red]")
+            return 1
+    shown = rows[: args.limit]
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([list(r) for r in shown])
+    else:
+        table = Table(show_lines=False)
+        for name in columns:
+            table.add_column(name)
+        for row in shown:
+            table.add_row(*["NULL" if v is None else str(v) for v in row])
+        console.console().print(table)
+    if len(rows) > args.limit:
+        print(f"(first {args.limit} rows shown; use --limit to see more)", file=sys.stderr)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from healthlake import airflow_env
+
+    settings = get_settings()
+    airflow_env.ensure_database(settings)
+    env = {**os.environ, **settings.airflow_env()}
+    airflow = airflow_env.airflow_command()
+    log_dir = settings.logs_dir / "airflow-services"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # The DAG processor keeps the UI's DAG list current; the scheduler runs what the UI triggers.
+    helpers = [
+        subprocess.Popen([airflow, name], env=env, stdout=(log_dir / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
+        for name in ("dag-processor", "scheduler")
+    ]
+    print(f"Airflow UI: http://127.0.0.1:{args.port}  (AIRFLOW_HOME={settings.airflow_home}; Ctrl-C stops it)")
+    try:
+        return subprocess.call([airflow, "api-server", "--host", "127.0.0.1", "--port", str(args.port)], env=env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from healthlake import airflow_env
+
+    settings = get_settings()
+    airflow_env.activate(settings)
+    return subprocess.call([airflow_env.airflow_command(), *args.airflow_args])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="healthlake",
+        description="healthlake: a health data lakehouse. Airflow DAGs take source records into Delta "
+        "Lake (bronze, silver), check them with Great Expectations and build gold marts with dbt.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser(
+        "generate",
+        help="write synthetic source files into the landing zone",
+        description="Generate a synthetic population and the files its source systems deliver (the exam "
+        "system's daily GBK CSV exports), with a known share of damaged records. The ground truth goes to "
+        "HEALTHLAKE_HOME/ground_truth, which the pipeline never reads. Same seed, same bytes.",
+    )
+    gen.add_argument("--residents", type=_positive, default=10_000, help="number of residents (default 10000)")
+    gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    gen.add_argument("--start", type=_date, default=date(2026, 1, 1), help="first exam date (default 2026-01-01)")
+    gen.add_argument("--end", type=_date, default=date(2026, 6, 30), help="last exam date (default 2026-06-30)")
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser(
+        "run",
+        help="run the pipeline's Airflow DAGs in-process and print a summary",
+        description="Run the DAGs (exam_system_ingest -> silver_exam_observations -> gold_marts) in order with "
+        "Airflow's in-process runner on the SQLite metadata database, then print each table's row count, the "
+        "quarantined rows by rule, and the time each step took. Re-running with no new files changes no data.",
+    )
+    run.set_defaults(func=cmd_run)
+
+    sql = sub.add_parser(
+        "sql",
+        help='run a SQL query on the lakehouse, e.g. healthlake sql "select count(*) from gold.resident_health_profile"',
+        description="Run one Spark SQL query over the shared catalog (schemas bronze, quarantine, silver, gold) "
+        "and print the result as a table.",
+    )
+    sql.add_argument("query", help="the SQL text, quoted")
+    sql.add_argument("--limit", type=_positive, default=100, help="rows to print at most (default 100)")
+    sql.add_argument("--format", choices=("table", "csv"), default="table", help="output format (default table)")
+    sql.set_defaults(func=cmd_sql)
+
+    ui = sub.add_parser(
+        "ui",
+        help="start the Airflow UI (API server, scheduler, DAG processor) on this project's AIRFLOW_HOME",
+        description="Start Airflow's API server (the UI) on 127.0.0.1 with the DAG processor and scheduler beside "
+        "it, all on HEALTHLAKE_HOME/airflow. The embedded UI needs no login and listens on loopback only.",
+    )
+    ui.add_argument("--port", type=int, default=8080, help="port for the UI (default 8080)")
+    ui.set_defaults(func=cmd_ui)
+
+    af = sub.add_parser(
+        "airflow",
+        help="run any airflow CLI command on this project's AIRFLOW_HOME, e.g. healthlake airflow dags list",
+        description="Pass the remaining arguments to the `airflow` command with healthlake's environment.",
+    )
+    af.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for airflow")
+    af.set_defaults(func=cmd_airflow)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # py4j announces every connection it closes, at exit too; that is noise for a CLI user.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"healthlake: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The JVM artifacts healthlake needs, fetched from Maven Central once into a project-local cache.
+
+Set-up resolves the coordinates (with their dependencies) through Spark's own Ivy resolver and
+writes a manifest; every Spark session afterwards loads the cached files with `spark.jars`, so no
+run needs the network and a cluster receives the same jars from the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from healthlake.settings import Settings, get_settings
+
+MANIFEST = "manifest.json"
+
+
+class JarsMissingError(RuntimeError):
+    """The jar cache is empty or was made for other coordinates."""
+
+
+def maven_coordinates() -> list[str]:
+    """Coordinates matching the installed Python packages, as delta-spark's own helper derives them."""
+    import pyspark
+
+    spark_minor = ".".join(pyspark.__version__.split(".")[:2])
+    delta_version = metadata.version("delta-spark")
+    return [f"io.delta:delta-spark_{spark_minor}_2.13:{delta_version}"]
+
+
+_ARTIFACT_VERSION = re.compile(r"^(?P<artifact>.+?)-(?P<version>\d.*)\.jar$")
+
+
+def _artifact(jar_name: str) -> str:
+    """`delta-storage-4.4.0.jar` -> `delta-storage`."""
+    match = _ARTIFACT_VERSION.match(jar_name)
+    return match["artifact"] if match else jar_name
+
+
+def _ivy_artifact(jar_name: str) -> str:
+    """Ivy names its copies `<group>_<artifact>-<version>.jar`."""
+    return _artifact(jar_name.split("_", 1)[1])
+
+
+def _bundled_artifacts() -> set[str]:
+    import pyspark
+
+    return {_artifact(j.name) for j in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
+
+
+def _read_manifest(cache: Path) -> dict | None:
+    try:
+        return json.loads((cache / MANIFEST).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def cached_jars(settings: Settings) -> list[Path]:
+    """The cached jar files, or a clear error saying how to fetch them."""
+    manifest = _read_manifest(settings.jar_cache)
+    wanted = maven_coordinates()
+    if manifest is None or manifest.get("coordinates") != wanted:
+        raise JarsMissingError(
+            f"The Delta Lake jars for {', '.join(wanted)} are not in {settings.jar_cache}. "
+            "Run `make setup` (it fetches them from Maven Central once)."
+        )
+    jars = [settings.jar_cache / name for name in manifest["jars"]]
+    missing = [str(j) for j in jars if not j.exists()]
+    if missing:
+        raise JarsMissingError(f"Jar cache is incomplete ({', '.join(missing)}); run `make setup`.")
+    return jars
+
+
+def fetch(settings: Settings) -> list[Path]:
+    """Resolve and cache the jars; a quick no-op when the cache already matches."""
+    try:
+        return cached_jars(settings)
+    except JarsMissingError:
+        pass
+    from pyspark.sql import SparkSession
+
+    coordinates = maven_coordinates()
+    cache = settings.jar_cache
+    ivy_dir = cache / "ivy"
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"Fetching {', '.join(coordinates)} and dependencies from Maven Central into {cache} ...")
+    started = time.monotonic()
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("healthlake-fetch-jars")
+        .config("spark.jars.packages", ",".join(coordinates))
+        .config("spark.jars.ivy", str(ivy_dir))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    session.stop()
+    # Ivy also resolves older copies of libraries Spark already ships (Hadoop, Jackson, Parquet):
+    # keep only what Spark lacks, so the versions Spark was built with stay the only ones loaded.
+    bundled = _bundled_artifacts()
+    resolved = sorted(j for j in (ivy_dir / "jars").glob("*.jar") if _ivy_artifact(j.name) not in bundled)
+    if not resolved:
+        raise RuntimeError(f"Ivy resolved no jars into {ivy_dir / 'jars'}; see the output above.")
+    for jar in resolved:
+        shutil.copy2(jar, cache / jar.name)
+    (cache / MANIFEST).write_text(
+        json.dumps({"coordinates": coordinates, "jars": [j.name for j in resolved]}, indent=2)
+    )
+    print(f"Cached {len(resolved)} jars in {time.monotonic() - started:.1f} s.")
+    return [cache / j.name for j in resolved]
+
+
+if __name__ == "__main__":
+    try:
+        fetch(get_settings())
+    except Exception as exc:  # set-up must end with one clear line, not a JVM trace
+        print(f"healthlake: could not fetch the JVM jars: {exc}", file=sys.stderr)
+        sys.exit(1)

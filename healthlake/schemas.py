@@ -1,0 +1,75 @@
+"""Readers for the versioned data in schemas/: the data-element dictionary and source formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from healthlake.settings import REPO_ROOT
+
+SCHEMAS_DIR = REPO_ROOT / "schemas"
+
+
+@dataclass(frozen=True)
+class DataElement:
+    de_id: str
+    name_zh: str
+    column: str
+    format: str
+    pii: str
+    unit: str | None = None
+    domain: str | None = None
+    plausible: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    header: str
+    column: str
+    description: str
+    pii: str = "none"
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    source_system: str
+    entity: str
+    file_pattern: str
+    encoding: str
+    delimiter: str
+    columns: tuple[SourceColumn, ...]
+    item_codes: dict[str, str]
+
+    @property
+    def header_to_column(self) -> dict[str, str]:
+        return {c.header: c.column for c in self.columns}
+
+    @property
+    def bronze_table(self) -> str:
+        return f"{self.source_system}__{self.entity}"
+
+
+@cache
+def data_elements() -> dict[str, DataElement]:
+    raw = yaml.safe_load((SCHEMAS_DIR / "data_elements.yaml").read_text(encoding="utf-8"))
+    elements = {}
+    for entry in raw["elements"]:
+        plausible = tuple(entry.pop("plausible")) if "plausible" in entry else None
+        elements[entry["de_id"]] = DataElement(**entry, plausible=plausible)
+    return elements
+
+
+@cache
+def source_format(source_system: str) -> SourceFormat:
+    raw = yaml.safe_load((SCHEMAS_DIR / "sources" / f"{source_system}.yaml").read_text(encoding="utf-8"))
+    return SourceFormat(
+        source_system=raw["source_system"],
+        entity=raw["entity"],
+        file_pattern=raw["file_pattern"],
+        encoding=raw["encoding"],
+        delimiter=raw["delimiter"],
+        columns=tuple(SourceColumn(**c) for c in raw["columns"]),
+        item_codes=dict(raw["item_codes"]),
+    )

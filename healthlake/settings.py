@@ -1,0 +1,157 @@
+"""Every path, switch and secret healthlake reads, from the environment, in one place.
+
+"Embedded" (local Spark, Delta on local disk, SQLite for Airflow) and "cluster" differ only in the
+environment variables below; no job reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The catalog's schemas, in pipeline order. bronze and quarantine hold values as delivered
+# (direct identifiers included) and form the restricted zone.
+LAYERS = ("bronze", "quarantine", "silver", "gold")
+RESTRICTED_LAYERS = ("bronze", "quarantine")
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from None
+
+
+class SettingsError(ValueError):
+    """A setting read from the environment is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    jar_cache: Path
+    spark_master: str
+    spark_driver_memory: str
+    spark_executor_memory: str
+    spark_shuffle_partitions: int
+    spark_ui: bool
+    dbt_threads: int
+    pseudonym_key_env: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            home=_env_path("HEALTHLAKE_HOME", REPO_ROOT / ".healthlake"),
+            jar_cache=_env_path("HEALTHLAKE_JAR_CACHE", REPO_ROOT / ".cache" / "jars"),
+            # local[*] is the embedded default; spark://host:7077 runs the same jobs on a cluster.
+            spark_master=os.environ.get("HEALTHLAKE_SPARK_MASTER", "local[*]"),
+            spark_driver_memory=os.environ.get("HEALTHLAKE_SPARK_DRIVER_MEMORY", "4g"),
+            spark_executor_memory=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_MEMORY", "2g"),
+            # Few partitions suit one small machine; raise it on a cluster.
+            spark_shuffle_partitions=_env_int("HEALTHLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
+            spark_ui=os.environ.get("HEALTHLAKE_SPARK_UI", "0") == "1",
+            dbt_threads=_env_int("HEALTHLAKE_DBT_THREADS", 1),
+            pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
+        )
+
+    # --- the layout under HEALTHLAKE_HOME -------------------------------------------------------
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.home / "gx"
+
+    @property
+    def dbt_state_dir(self) -> Path:
+        return self.home / "dbt"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Per-run step timings written by the DAG tasks, read by the run summary."""
+        return self.home / "runs"
+
+    @property
+    def ground_truth_dir(self) -> Path:
+        """What the generator knows and the pipeline must never read."""
+        return self.home / "ground_truth"
+
+    @property
+    def dags_dir(self) -> Path:
+        return REPO_ROOT / "dags"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return REPO_ROOT / "dbt"
+
+    @property
+    def is_local(self) -> bool:
+        return self.spark_master.startswith("local")
+
+    def layer_dir(self, layer: str) -> Path:
+        return self.warehouse_dir / layer
+
+    def table_dir(self, layer: str, table: str) -> Path:
+        return self.layer_dir(layer) / table
+
+    # --- secrets --------------------------------------------------------------------------------
+    def pseudonym_key(self) -> bytes:
+        """The HMAC key behind resident_key.
+
+        HEALTHLAKE_PSEUDONYM_KEY wins; otherwise an embedded install makes a random key once and
+        keeps it under HEALTHLAKE_HOME (never in the repository), so keys stay stable across runs.
+        """
+        if self.pseudonym_key_env:
+            return self.pseudonym_key_env.encode()
+        key_file = self.home / "secrets" / "pseudonym.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.parent.chmod(0o700)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return key_file.read_text().strip().encode()
+
+    def airflow_env(self) -> dict[str, str]:
+        """Environment for every Airflow process: its home, SQLite database and our DAG folder."""
+        return {
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_dir),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.logs_dir / "airflow"),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            # The embedded UI listens on loopback only and needs no login; see README "Airflow UI".
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "HEALTHLAKE_HOME": str(self.home),
+        }
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

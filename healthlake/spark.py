@@ -1,0 +1,80 @@
+"""The one Spark session factory: local Spark with Delta by default, a standalone cluster by setting
+HEALTHLAKE_SPARK_MASTER. Every job, dbt and `healthlake sql` get their session here."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from healthlake import catalog
+from healthlake.jars import cached_jars
+from healthlake.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+# Seconds the last call to get_spark() took to start the JVM and attach the catalog (for the summary).
+last_start_seconds: float | None = None
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """The session configuration, kept as data so tests and docs can show it."""
+    conf = {
+        "spark.jars": ",".join(str(j) for j in cached_jars(settings)),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # The catalog is the warehouse directory itself (see healthlake.catalog): no metastore
+        # process, so concurrent sessions never contend for a lock.
+        "spark.sql.catalogImplementation": "in-memory",
+        "spark.sql.warehouse.dir": str(settings.warehouse_dir),
+        # The network's institutions all run on Beijing time; timestamps are shown in it.
+        "spark.sql.session.timeZone": "Asia/Shanghai",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.ui.enabled": "true" if settings.spark_ui else "false",
+        "spark.ui.showConsoleProgress": "false",
+        # Delta rebuilds table state with 50 tasks by default: far too many for small tables.
+        "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.executor.memory": settings.spark_executor_memory,
+        # Arrow makes pandas/pyarrow <-> Spark conversion columnar instead of row by row.
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
+    }
+    if not settings.is_local:
+        # Executors on other hosts must reach the driver; loopback-only drivers set SPARK_LOCAL_IP.
+        conf["spark.submit.deployMode"] = "client"
+    return conf
+
+
+def get_spark(settings: Settings, app_name: str = "healthlake") -> SparkSession:
+    """Return the process's Spark session, creating it (and attaching the catalog) on first use."""
+    global last_start_seconds
+    from pyspark.sql import SparkSession
+
+    started = time.monotonic()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    if settings.is_local:
+        # Local mode needs no routable address; binding loopback also silences Spark's warning.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The driver JVM's own log4j settings must be given before it starts.
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS",
+        f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell",
+    )
+    builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    catalog.attach(spark, settings)
+    last_start_seconds = time.monotonic() - started
+    return spark

@@ -1,0 +1,82 @@
+"""What Airflow tasks call: launch one job or dbt, record the step in the run log, and turn the
+pipeline's own data errors into a clear task failure (no retry: retrying cannot fix bad data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from healthlake import spark as spark_factory
+from healthlake.dbt import DbtError
+from healthlake.lineage import JobResult, ReconciliationError
+from healthlake.quality import QualityGateError
+from healthlake.runlog import StepRecord, Stopwatch, append
+from healthlake.settings import Settings, get_settings
+
+DATA_ERRORS: tuple[type[Exception], ...] = (QualityGateError, ReconciliationError, DbtError)
+
+
+def _identity(context: dict[str, Any]) -> tuple[str, str, str, str]:
+    dag_run = context["dag_run"]
+    conf = dag_run.conf or {}
+    return conf.get("pipeline_run", dag_run.run_id), dag_run.dag_id, context["task_instance"].task_id, dag_run.run_id
+
+
+def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str], JobResult]) -> dict:
+    """Run `body(settings, spark, run_id)` and log the step; returns the counts for XCom."""
+    from airflow.exceptions import AirflowFailException
+
+    settings = get_settings()
+    pipeline_run, dag_id, task_id, run_id = _identity(context)
+    base = {"pipeline_run": pipeline_run, "dag_id": dag_id, "task_id": task_id, "airflow_run_id": run_id, "job": job}
+    with Stopwatch() as watch:
+        try:
+            spark = spark_factory.get_spark(settings, app_name=f"healthlake-{dag_id}")
+            spark_seconds = spark_factory.last_start_seconds
+            spark_factory.last_start_seconds = None  # reported once, by the step that paid for it
+            result = body(settings, spark, run_id)
+        except DATA_ERRORS as exc:
+            append(settings, StepRecord(**base, status="failed", seconds=0.0, detail=str(exc)))
+            raise AirflowFailException(str(exc)) from exc
+    append(
+        settings,
+        StepRecord(
+            **base,
+            status="success",
+            seconds=round(watch.seconds, 2),
+            rows_in=result.rows_in,
+            rows_written=result.rows_written,
+            rows_rejected=result.rows_rejected,
+            detail=result.detail,
+            spark_start_seconds=round(spark_seconds, 2) if spark_seconds else None,
+        ),
+    )
+    return {"rows_in": result.rows_in, "rows_written": result.rows_written, "rows_rejected": result.rows_rejected}
+
+
+def ingest_files(context: dict[str, Any], source_system: str) -> dict:
+    from jobs.bronze import ingest_files as job
+
+    return launch(context, f"bronze ingest {source_system}", lambda s, spark, run_id: job.run(spark, s, source_system, run_id))
+
+
+def standardise_exam_observations(context: dict[str, Any]) -> dict:
+    from jobs.silver import exam_observations as job
+
+    return launch(context, "silver.exam_observations", lambda s, spark, run_id: job.run(spark, s, run_id))
+
+
+def dbt_build(context: dict[str, Any], select: str | None = None) -> dict:
+    from healthlake import dbt
+
+    def body(settings: Settings, spark, run_id: str) -> JobResult:
+        outcome = dbt.build(settings, select=select)
+        return JobResult(
+            job="dbt build",
+            rows_in=0,
+            rows_written=0,
+            rows_rejected=0,
+            detail=f"{outcome.models} models, {outcome.tests} data tests, {outcome.unit_tests} unit tests passed",
+        )
+
+    return launch(context, "dbt build", body)

@@ -1,0 +1,143 @@
+"""Bronze ingestion of file feeds: each delivered file lands as-is in `bronze.<source>__<entity>`.
+
+Idempotent per file: a file whose SHA-256 is already in bronze (or that was wholly rejected) is
+skipped, so re-running a batch adds nothing. Rejects are written first and merged on
+(file, line), then good rows are appended in one commit; a crash between the two is healed by the
+next run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from healthlake.lineage import JobResult, create_table_if_absent, table_exists
+from healthlake.schemas import SourceFormat, source_format
+from healthlake.settings import Settings
+from jobs.bronze.delimited import ParsedFile, parse_delimited
+
+REJECTS_TABLE = "bronze_rejects"
+
+
+def landed_files(settings: Settings, fmt: SourceFormat) -> list[Path]:
+    folder = settings.landing_dir / fmt.source_system
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, fmt.file_pattern))
+
+
+def to_arrow(
+    parsed: ParsedFile, fmt: SourceFormat, relative_name: str, file_sha256: str, run_id: str, now: datetime
+) -> pa.Table:
+    """Values as delivered (strings), unknown columns kept in `_extra`, plus the lineage columns."""
+    n = len(parsed.rows)
+    by_position = list(zip(*parsed.rows, strict=True)) if n else [() for _ in parsed.columns]
+    known = {c.column for c in fmt.columns}
+    data: dict[str, pa.Array] = {}
+    for spec in fmt.columns:
+        if spec.column in parsed.columns:
+            data[spec.column] = pa.array(by_position[parsed.columns.index(spec.column)], pa.string())
+        else:
+            data[spec.column] = pa.nulls(n, pa.string())
+    extras = [(name, by_position[i]) for i, name in enumerate(parsed.columns) if name not in known]
+    extra_rows = [[(name, values[r]) for name, values in extras] for r in range(n)] if extras else [None] * n
+    data["_extra"] = pa.array(extra_rows, pa.map_(pa.string(), pa.string()))
+    data["_source_system"] = pa.array([fmt.source_system] * n, pa.string())
+    data["_source_file"] = pa.array([relative_name] * n, pa.string())
+    data["_file_sha256"] = pa.array([file_sha256] * n, pa.string())
+    data["_record_number"] = pa.array(parsed.line_numbers, pa.int64())
+    data["_record_hash"] = pa.array(parsed.record_hashes, pa.string())
+    data["_ingested_at"] = pa.array([now] * n, pa.timestamp("us", tz="UTC"))
+    data["_run_id"] = pa.array([run_id] * n, pa.string())
+    return pa.table(data)
+
+
+def rejects_to_arrow(
+    parsed: ParsedFile, fmt: SourceFormat, relative_name: str, file_sha256: str, run_id: str, now: datetime
+) -> pa.Table:
+    n = len(parsed.rejects)
+    drift = ", ".join(parsed.unknown_headers)
+    return pa.table(
+        {
+            "source_system": pa.array([fmt.source_system] * n, pa.string()),
+            "source_entity": pa.array([fmt.entity] * n, pa.string()),
+            "source_file": pa.array([relative_name] * n, pa.string()),
+            "file_sha256": pa.array([file_sha256] * n, pa.string()),
+            "line_number": pa.array([r.line_number for r in parsed.rejects], pa.int64()),
+            "reason": pa.array([r.reason for r in parsed.rejects], pa.string()),
+            "raw_text": pa.array([r.raw_text for r in parsed.rejects], pa.string()),
+            "file_good_rows": pa.array([len(parsed.rows)] * n, pa.int64()),
+            "schema_drift": pa.array([drift or None] * n, pa.string()),
+            "_run_id": pa.array([run_id] * n, pa.string()),
+            "_ingested_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:
+    seen: set[str] = set()
+    if table_exists(settings, "bronze", fmt.bronze_table):
+        rows = spark.sql(f"SELECT DISTINCT _file_sha256 FROM bronze.{fmt.bronze_table}").collect()
+        seen |= {r[0] for r in rows}
+    if table_exists(settings, "quarantine", REJECTS_TABLE):
+        rows = spark.sql(
+            f"SELECT DISTINCT file_sha256 FROM quarantine.{REJECTS_TABLE} "
+            f"WHERE source_system = '{fmt.source_system}' AND file_good_rows = 0"
+        ).collect()
+        seen |= {r[0] for r in rows}
+    return seen
+
+
+def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult:
+    fmt = source_format(source_system)
+    files = landed_files(settings, fmt)
+    seen = _already_ingested(spark, settings, fmt)
+    now = datetime.now(UTC)
+    good_tables, reject_tables, skipped, drifted = [], [], 0, set()
+    for path in files:
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in seen:
+            skipped += 1
+            continue
+        relative = str(path.relative_to(settings.landing_dir))
+        parsed = parse_delimited(data, fmt)
+        drifted.update(parsed.unknown_headers)
+        good_tables.append(to_arrow(parsed, fmt, relative, sha, run_id, now))
+        if parsed.rejects:
+            reject_tables.append(rejects_to_arrow(parsed, fmt, relative, sha, run_id, now))
+        seen.add(sha)  # the same bytes delivered twice under two names count once
+
+    rows_rejected = sum(t.num_rows for t in reject_tables)
+    if reject_tables:
+        rejects = spark.createDataFrame(pa.concat_tables(reject_tables))
+        create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
+        rejects.createOrReplaceTempView("incoming_rejects")
+        spark.sql(
+            f"MERGE INTO quarantine.{REJECTS_TABLE} t USING incoming_rejects s "
+            "ON t.file_sha256 = s.file_sha256 AND t.line_number = s.line_number "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+    rows_written = 0
+    if good_tables:
+        # Unknown columns make each file's `_extra` differ only in content, never in type.
+        good = spark.createDataFrame(pa.concat_tables(good_tables))
+        create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, good)
+        rows_written = sum(t.num_rows for t in good_tables)
+        good.write.format("delta").mode("append").option("userMetadata", run_id).save(
+            str(settings.table_dir("bronze", fmt.bronze_table))
+        )
+    detail = f"{len(files) - skipped} new files, {skipped} already ingested"
+    if drifted:
+        detail += f"; schema drift: unexpected columns {sorted(drifted)} kept in _extra"
+    return JobResult(
+        job=f"bronze.{fmt.bronze_table}",
+        rows_in=rows_written + rows_rejected,
+        rows_written=rows_written,
+        rows_rejected=rows_rejected,
+        detail=detail,
+    )
