@@ -8,6 +8,7 @@ time; an embedded Hive metastore on Derby would admit one process only.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthlake.settings import LAYERS, Settings
@@ -20,16 +21,18 @@ def _sql_path(path) -> str:
     return str(path).replace("'", "\\'")
 
 
+def is_delta_table(path: Path) -> bool:
+    """A directory with at least one committed Delta version (an aborted first write leaves none)."""
+    log = path / "_delta_log"
+    return log.is_dir() and (any(log.glob("*.json")) or any(log.glob("*.checkpoint*.parquet")))
+
+
 def discover(settings: Settings) -> dict[str, list[str]]:
     """Schemas and the Delta tables under each, as found on disk."""
     found: dict[str, list[str]] = {}
     for layer in LAYERS:
         layer_dir = settings.layer_dir(layer)
-        found[layer] = (
-            sorted(p.name for p in layer_dir.iterdir() if (p / "_delta_log").is_dir())
-            if layer_dir.is_dir()
-            else []
-        )
+        found[layer] = sorted(p.name for p in layer_dir.iterdir() if is_delta_table(p)) if layer_dir.is_dir() else []
     return found
 
 

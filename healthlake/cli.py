@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import date
 
+from healthlake.jars import JarsMissingError
 from healthlake.settings import SettingsError, get_settings
 
 EPILOG = """\
@@ -120,6 +121,34 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs() -> dict:
+    """The jobs a user (or spark-submit on a cluster) can launch without Airflow."""
+    from jobs.bronze import ingest_files
+    from jobs.silver import exam_observations
+
+    return {
+        "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.source, run_id),
+        "silver-exam-observations": lambda s, spark, run_id, a: exam_observations.run(spark, s, run_id),
+    }
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    from healthlake import console
+    from healthlake.spark import get_spark
+
+    settings = get_settings()
+    run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
+    with console.output_to(settings.logs_dir / "jobs" / f"{args.name}.log"):
+        spark = get_spark(settings, app_name=f"healthlake-{args.name}")
+        result = _jobs()[args.name](settings, spark, run_id, args)
+        master = spark.sparkContext.master
+    print(
+        f"{result.job}: {result.rows_in:,} rows in, {result.rows_written:,} published, "
+        f"{result.rows_rejected:,} quarantined ({result.detail}) [spark master {master}, run {run_id}]"
+    )
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from healthlake import airflow_env
 
@@ -131,7 +160,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     # The DAG processor keeps the UI's DAG list current; the scheduler runs what the UI triggers.
     helpers = [
-        subprocess.Popen([airflow, name], env=env, stdout=(log_dir / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [airflow, name], env=env, stdout=(log_dir / f"{name}.log").open("ab"), stderr=subprocess.STDOUT
+        )
         for name in ("dag-processor", "scheduler")
     ]
     print(f"Airflow UI: http://127.0.0.1:{args.port}  (AIRFLOW_HOME={settings.airflow_home}; Ctrl-C stops it)")
@@ -188,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sql = sub.add_parser(
         "sql",
-        help='run a SQL query on the lakehouse, e.g. healthlake sql "select count(*) from gold.resident_health_profile"',
+        help='run a SQL query, e.g. healthlake sql "select count(*) from gold.resident_health_profile"',
         description="Run one Spark SQL query over the shared catalog (schemas bronze, quarantine, silver, gold) "
         "and print the result as a table.",
     )
@@ -196,6 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--limit", type=_positive, default=100, help="rows to print at most (default 100)")
     sql.add_argument("--format", choices=("table", "csv"), default="table", help="output format (default table)")
     sql.set_defaults(func=cmd_sql)
+
+    job = sub.add_parser(
+        "job",
+        help="run one pipeline job directly, without Airflow (e.g. on a cluster)",
+        description="Run one job on the Spark master from HEALTHLAKE_SPARK_MASTER (local by default) and print "
+        "its counts. Airflow's DAGs run the very same code.",
+    )
+    job.add_argument("name", choices=("bronze-ingest", "silver-exam-observations"), help="the job to run")
+    job.add_argument("--source", default="exam_system", help="source system for bronze-ingest (default exam_system)")
+    job.set_defaults(func=cmd_job)
 
     ui = sub.add_parser(
         "ui",
@@ -222,11 +263,29 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except SettingsError as exc:
+    except (SettingsError, JarsMissingError) as exc:
         print(f"healthlake: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the user gets one clear line; the trace goes to a log file
+        log = _log_unexpected(exc)
+        first_line = (str(exc).strip().splitlines() or [""])[0][:500]
+        print(f"healthlake {args.command}: {type(exc).__name__}: {first_line}\nFull trace: {log}", file=sys.stderr)
+        return 1
+
+
+def _log_unexpected(exc: Exception) -> str:
+    import traceback
+
+    try:
+        log = get_settings().logs_dir / "cli-errors.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{traceback.format_exc()}\n")
+        return str(log)
+    except Exception:
+        return "(could not write the log)"
 
 
 if __name__ == "__main__":

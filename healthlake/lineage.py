@@ -28,7 +28,7 @@ class JobResult:
 
 
 def table_exists(settings: Settings, layer: str, table: str) -> bool:
-    return (settings.table_dir(layer, table) / "_delta_log").is_dir()
+    return catalog.is_delta_table(settings.table_dir(layer, table))
 
 
 def create_table_if_absent(spark: SparkSession, settings: Settings, layer: str, table: str, df: DataFrame) -> None:

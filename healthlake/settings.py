@@ -46,6 +46,8 @@ class Settings:
     spark_driver_memory: str
     spark_executor_memory: str
     spark_shuffle_partitions: int
+    spark_executor_cores: int
+    spark_executor_python: str | None
     spark_ui: bool
     dbt_threads: int
     pseudonym_key_env: str | None = field(default=None, repr=False)
@@ -61,6 +63,9 @@ class Settings:
             spark_executor_memory=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_MEMORY", "2g"),
             # Few partitions suit one small machine; raise it on a cluster.
             spark_shuffle_partitions=_env_int("HEALTHLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
+            spark_executor_cores=_env_int("HEALTHLAKE_SPARK_EXECUTOR_CORES", 1),
+            # The Python that cluster executors start; the driver's own by default (same image everywhere).
+            spark_executor_python=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_PYTHON") or None,
             spark_ui=os.environ.get("HEALTHLAKE_SPARK_UI", "0") == "1",
             dbt_threads=_env_int("HEALTHLAKE_DBT_THREADS", 1),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,

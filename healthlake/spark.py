@@ -4,6 +4,7 @@ HEALTHLAKE_SPARK_MASTER. Every job, dbt and `healthlake sql` get their session h
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,8 +48,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
     }
     if not settings.is_local:
-        # Executors on other hosts must reach the driver; loopback-only drivers set SPARK_LOCAL_IP.
+        # Client mode: the driver stays in the Airflow task (or CLI) and the executors come to it.
         conf["spark.submit.deployMode"] = "client"
+        conf["spark.executor.cores"] = str(settings.spark_executor_cores)
+        conf["spark.pyspark.python"] = settings.spark_executor_python or sys.executable
     return conf
 
 

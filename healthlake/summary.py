@@ -78,7 +78,13 @@ def render(
     for column in ("seconds", "rows in", "published", "quarantined"):
         t.add_column(column, justify="right")
     for s in steps:
-        t.add_row(f"{s.dag_id}: {s.job}", f"{s.seconds:.1f}", f"{s.rows_in:,}", f"{s.rows_written:,}", f"{s.rows_rejected:,}")
+        t.add_row(
+            f"{s.dag_id}: {s.job}",
+            f"{s.seconds:.1f}",
+            f"{s.rows_in:,}",
+            f"{s.rows_written:,}",
+            f"{s.rows_rejected:,}",
+        )
     console.print(t)
     for s in steps:
         console.print(f"  {s.dag_id}: {s.detail}")

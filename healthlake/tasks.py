@@ -19,7 +19,12 @@ DATA_ERRORS: tuple[type[Exception], ...] = (QualityGateError, ReconciliationErro
 def _identity(context: dict[str, Any]) -> tuple[str, str, str, str]:
     dag_run = context["dag_run"]
     conf = dag_run.conf or {}
-    return conf.get("pipeline_run", dag_run.run_id), dag_run.dag_id, context["task_instance"].task_id, dag_run.run_id
+    return (
+        conf.get("pipeline_run", dag_run.run_id),
+        dag_run.dag_id,
+        context["task_instance"].task_id,
+        dag_run.run_id,
+    )
 
 
 def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str], JobResult]) -> dict:
@@ -28,7 +33,13 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
 
     settings = get_settings()
     pipeline_run, dag_id, task_id, run_id = _identity(context)
-    base = {"pipeline_run": pipeline_run, "dag_id": dag_id, "task_id": task_id, "airflow_run_id": run_id, "job": job}
+    base = {
+        "pipeline_run": pipeline_run,
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "airflow_run_id": run_id,
+        "job": job,
+    }
     with Stopwatch() as watch:
         try:
             spark = spark_factory.get_spark(settings, app_name=f"healthlake-{dag_id}")
@@ -51,13 +62,21 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
             spark_start_seconds=round(spark_seconds, 2) if spark_seconds else None,
         ),
     )
-    return {"rows_in": result.rows_in, "rows_written": result.rows_written, "rows_rejected": result.rows_rejected}
+    return {
+        "rows_in": result.rows_in,
+        "rows_written": result.rows_written,
+        "rows_rejected": result.rows_rejected,
+    }
 
 
 def ingest_files(context: dict[str, Any], source_system: str) -> dict:
     from jobs.bronze import ingest_files as job
 
-    return launch(context, f"bronze ingest {source_system}", lambda s, spark, run_id: job.run(spark, s, source_system, run_id))
+    return launch(
+        context,
+        f"bronze ingest {source_system}",
+        lambda s, spark, run_id: job.run(spark, s, source_system, run_id),
+    )
 
 
 def standardise_exam_observations(context: dict[str, Any]) -> dict:

@@ -116,7 +116,7 @@ def generate_exam_items(
     m = len(rows)
     rows.loc[rng.random(m) < damage.not_measured, "结果"] = "未测"
     implausible = rng.random(m) < damage.implausible
-    rows.loc[implausible, "结果"] = (rows.loc[implausible, "结果"].str.replace(".", "", regex=False) + "9")
+    rows.loc[implausible, "结果"] = rows.loc[implausible, "结果"].str.replace(".", "", regex=False) + "9"
     return rows
 
 

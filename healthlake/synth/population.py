@@ -17,14 +17,18 @@ DISTRICTS = {
 }  # fmt: skip
 DISTRICT_WEIGHTS = np.array([8, 9, 12, 9, 11, 10, 12, 9, 10, 10], dtype=float)
 
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
+)
 GIVEN_CHARS = list(
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国文辉玲红云飞鹏斌宇浩凯秀兰波海燕婷雪梅琳晨旭"
     "峰志俊丹萍鑫欣怡佳慧颖瑶晶亮成龙宏春梦思雨家豪博涵子轩梓"
 )
 
 # Age pyramid in 5-year bands 0-4 ... 90-94 (a rough shape of China's 2020 census).
-AGE_BAND_WEIGHTS = np.array([5.5, 6.5, 6.3, 5.6, 5.3, 6.3, 8.0, 7.2, 6.8, 8.0, 8.6, 7.7, 5.8, 5.2, 3.7, 2.4, 1.5, 0.8, 0.3])
+AGE_BAND_WEIGHTS = np.array(
+    [5.5, 6.5, 6.3, 5.6, 5.3, 6.3, 8.0, 7.2, 6.8, 8.0, 8.6, 7.7, 5.8, 5.2, 3.7, 2.4, 1.5, 0.8, 0.3]
+)
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -62,7 +66,9 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
     second_char = np.where(given_len == 2, rng.choice(np.array(GIVEN_CHARS), size=n), "")
     name = np.char.add(np.char.add(surname, first_char), second_char)
 
-    prefixes = np.array(["138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187", "188", "199"])
+    prefixes = np.array(
+        ["138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187", "188", "199"]
+    )
     phone = np.char.add(rng.choice(prefixes, size=n), np.char.zfill(rng.integers(0, 10**8, size=n).astype(str), 8))
 
     return pd.DataFrame(

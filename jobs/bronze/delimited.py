@@ -70,7 +70,11 @@ def parse_delimited(data: bytes, fmt: SourceFormat) -> ParsedFile:
             text = raw.decode(fmt.encoding)
         except UnicodeDecodeError as exc:
             parsed.rejects.append(
-                Reject(number, f"bytes not valid {fmt.encoding} at offset {exc.start}", raw.decode(fmt.encoding, errors="replace"))
+                Reject(
+                    number,
+                    f"bytes not valid {fmt.encoding} at offset {exc.start}",
+                    raw.decode(fmt.encoding, errors="replace"),
+                )
             )
             continue
         try:

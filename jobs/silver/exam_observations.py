@@ -124,8 +124,7 @@ def merge_changes(spark, table: str, incoming: DataFrame, keys: tuple[str, ...],
         changes.createOrReplaceTempView(view)
         on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
         spark.sql(
-            f"MERGE INTO {table} t USING {view} s ON {on} "
-            "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+            f"MERGE INTO {table} t USING {view} s ON {on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
         )
     changes.unpersist()
     return count

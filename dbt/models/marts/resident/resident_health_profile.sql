@@ -8,17 +8,20 @@ exams as (
 
 ),
 
+ranked_exams as (
+
+    select
+        *,
+        row_number() over (
+            partition by resident_key order by exam_date desc, exam_key desc
+        ) as recency
+    from exams
+
+),
+
 latest_exam as (
 
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by resident_key order by exam_date desc, exam_key desc
-            ) as recency
-        from exams
-    )
+    select * from ranked_exams
     where recency = 1
 
 ),
@@ -37,7 +40,7 @@ measures as (
 
     select
         latest_exam.*,
-        round(weight_kg / ((height_cm / 100) * (height_cm / 100)), 1) as bmi
+        round(latest_exam.weight_kg / ((latest_exam.height_cm / 100) * (latest_exam.height_cm / 100)), 1) as bmi
     from latest_exam
 
 ),

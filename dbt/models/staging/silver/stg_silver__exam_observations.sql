@@ -14,7 +14,7 @@ renamed as (
         item_code,
         de_id,
         element,
-        cast(value as double) as value,
+        cast(value as double) as value,  -- noqa: RF04
         unit,
         sex_code,
         age_at_exam,
