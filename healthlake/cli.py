@@ -138,14 +138,18 @@ def cmd_job(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
-    with console.output_to(settings.logs_dir / "jobs" / f"{args.name}.log"):
-        spark = get_spark(settings, app_name=f"healthlake-{args.name}")
-        result = _jobs()[args.name](settings, spark, run_id, args)
+    jobs = _jobs()
+    results = []
+    with console.output_to(settings.logs_dir / "jobs" / f"{run_id}.log"):
+        spark = get_spark(settings, app_name=f"healthlake-{'+'.join(args.names)}")
         master = spark.sparkContext.master
-    print(
-        f"{result.job}: {result.rows_in:,} rows in, {result.rows_written:,} published, "
-        f"{result.rows_rejected:,} quarantined ({result.detail}) [spark master {master}, run {run_id}]"
-    )
+        for name in args.names:
+            results.append(jobs[name](settings, spark, run_id, args))
+    for result in results:
+        print(
+            f"{result.job}: {result.rows_in:,} rows in, {result.rows_written:,} published, "
+            f"{result.rows_rejected:,} quarantined ({result.detail}) [spark master {master}, run {run_id}]"
+        )
     return 0
 
 
@@ -230,11 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     job = sub.add_parser(
         "job",
-        help="run one pipeline job directly, without Airflow (e.g. on a cluster)",
-        description="Run one job on the Spark master from HEALTHLAKE_SPARK_MASTER (local by default) and print "
-        "its counts. Airflow's DAGs run the very same code.",
+        help="run pipeline jobs directly, without Airflow (e.g. on a cluster)",
+        description="Run jobs, in the order given, in one Spark application on the master from "
+        "HEALTHLAKE_SPARK_MASTER (local by default) and print their counts. Airflow's DAGs run the very same code.",
     )
-    job.add_argument("name", choices=("bronze-ingest", "silver-exam-observations"), help="the job to run")
+    job.add_argument(
+        "names", nargs="+", choices=("bronze-ingest", "silver-exam-observations"), help="jobs to run, in order"
+    )
     job.add_argument("--source", default="exam_system", help="source system for bronze-ingest (default exam_system)")
     job.set_defaults(func=cmd_job)
 

@@ -42,7 +42,7 @@ def hypertension_probability(age: np.ndarray) -> np.ndarray:
 
 def diabetes_probability(age: np.ndarray) -> np.ndarray:
     """About one adult in nine, rising with age."""
-    return np.where(age >= 18, _logistic(-5.6 + 0.058 * age), 0.0)
+    return np.where(age >= 18, _logistic(-5.2 + 0.058 * age), 0.0)
 
 
 def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.DataFrame:

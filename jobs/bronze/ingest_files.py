@@ -113,9 +113,13 @@ def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult
         seen.add(sha)  # the same bytes delivered twice under two names count once
 
     rows_rejected = sum(t.num_rows for t in reject_tables)
+    # The rejects table exists from the first run on, empty or not: consumers can rely on it.
+    empty = ParsedFile(columns=[], unknown_headers=[], missing_columns=[])
+    rejects = spark.createDataFrame(
+        pa.concat_tables(reject_tables) if reject_tables else rejects_to_arrow(empty, fmt, "", "", run_id, now)
+    )
+    create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
     if reject_tables:
-        rejects = spark.createDataFrame(pa.concat_tables(reject_tables))
-        create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
         rejects.createOrReplaceTempView("incoming_rejects")
         spark.sql(
             f"MERGE INTO quarantine.{REJECTS_TABLE} t USING incoming_rejects s "

@@ -1,0 +1,73 @@
+"""Shared fixtures. The test process gets its own HEALTHLAKE_HOME before anything reads settings, so
+Spark, Airflow and the generated data never touch the developer's own lake."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+_HOME = Path(tempfile.mkdtemp(prefix="healthlake-test-"))
+
+
+def pytest_configure(config):
+    # py4j logs each closed connection, also after pytest has closed its capture streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    os.environ["HEALTHLAKE_HOME"] = str(_HOME)
+    os.environ.pop("HEALTHLAKE_SPARK_MASTER", None)
+    os.environ.pop("HEALTHLAKE_PSEUDONYM_KEY", None)
+    from healthlake import airflow_env
+    from healthlake.settings import get_settings
+
+    airflow_env.activate(get_settings())
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from healthlake.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    from healthlake.spark import get_spark
+
+    return get_spark(settings, app_name="healthlake-tests")
+
+
+@pytest.fixture(scope="session")
+def generated(settings):
+    """A small network: 400 residents, January 2026, with enough broken lines to exercise bronze rejects."""
+    from healthlake.synth.exam_system import Damage
+    from healthlake.synth.generate import generate
+
+    damage = Damage(mistyped_id=0.03, missing_id=0.02, broken_line=0.002, bad_bytes=0.002)
+    return generate(settings, residents=400, seed=7, start=date(2026, 1, 1), end=date(2026, 1, 31), damage=damage)
+
+
+@pytest.fixture(scope="session")
+def bronze(spark, settings, generated):
+    from jobs.bronze import ingest_files
+
+    return ingest_files.run(spark, settings, "exam_system", run_id="test_bronze")
+
+
+@pytest.fixture(scope="session")
+def silver(spark, settings, bronze):
+    from jobs.silver import exam_observations
+
+    return exam_observations.run(spark, settings, run_id="test_silver")
+
+
+def table_version(spark, name: str) -> int:
+    return spark.sql(f"DESCRIBE HISTORY {name}").agg({"version": "max"}).collect()[0][0]

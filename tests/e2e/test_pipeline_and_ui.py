@@ -1,0 +1,73 @@
+"""The pipeline end to end as `make demo` runs it (generate, then `healthlake run` through the
+Airflow DAGs), the SQL command on its output, and the Airflow UI's API listing the DAG runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from helpers import HEALTHLAKE, free_port, healthlake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo")
+    generated = healthlake(home, "generate", "--residents", "300", "--start", "2026-01-01", "--end", "2026-01-20")
+    assert generated.returncode == 0, generated.stderr
+    run = healthlake(home, "run", timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return home, run.stdout
+
+
+def test_run_prints_the_summary(demo_home):
+    _, out = demo_home
+    for expected in ("bronze.exam_system__exam_items", "silver.exam_observations", "gold.resident_health_profile",
+                     "Quarantined rows", "Spark session start", "Pipeline wall time", "healthlake ui"):  # fmt: skip
+        assert expected in out
+
+
+def test_sql_count_equals_the_summary(demo_home):
+    home, out = demo_home
+    printed = int(re.search(r"gold\.resident_health_profile\s*│\s*([\d,]+)", out).group(1).replace(",", ""))
+    assert printed > 0
+    queried = healthlake(home, "sql", "select count(*) as n from gold.resident_health_profile", "--format", "csv")
+    assert queried.returncode == 0, queried.stderr
+    assert queried.stdout.splitlines() == ["n", str(printed)]
+
+
+def test_ui_api_lists_the_dags_and_their_successful_runs(demo_home):
+    home, _ = demo_home
+    port = free_port()
+    env = {**os.environ, "HEALTHLAKE_HOME": str(home)}
+    server = subprocess.Popen(
+        [HEALTHLAKE, "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v2"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/dags", timeout=5) as response:
+                    dags = json.load(response)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the Airflow API server did not answer within 120 s"
+                time.sleep(1)
+        assert {d["dag_id"] for d in dags["dags"]} == {"exam_system_ingest", "silver_exam_observations", "gold_marts"}
+        with urllib.request.urlopen(f"{base}/dags/gold_marts/dagRuns", timeout=10) as response:
+            runs = json.load(response)["dag_runs"]
+        assert [r["state"] for r in runs] == ["success"]
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

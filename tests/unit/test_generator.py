@@ -1,0 +1,41 @@
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from healthlake.standards.id_number import is_valid
+from healthlake.synth.exam_system import Damage
+from healthlake.synth.population import generate_residents
+
+
+def test_residents_have_valid_ids_matching_sex_and_birth_date():
+    people = generate_residents(2000, np.random.default_rng(3), as_of=date(2026, 6, 30))
+    assert all(is_valid(v) for v in people["id_number"])
+    seventeenth = people["id_number"].str[16].astype(int)
+    assert ((seventeenth % 2 == 1) == (people["sex_code"] == "1")).all()
+    births = pd.to_datetime(people["id_number"].str[6:14], format="%Y%m%d")
+    assert (births == pd.to_datetime(people["birth_date"])).all()
+
+
+def test_prevalence_is_close_to_the_epidemiology():
+    people = generate_residents(50_000, np.random.default_rng(5), as_of=date(2026, 6, 30))
+    adults = people[people["age"] >= 18]
+    assert 0.20 <= adults["has_hypertension"].mean() <= 0.30
+    assert 0.08 <= adults["has_diabetes"].mean() <= 0.14
+    old, young = adults[adults["age"] >= 65], adults[adults["age"] < 45]
+    assert old["has_hypertension"].mean() > 2 * young["has_hypertension"].mean()
+
+
+def test_same_seed_same_bytes(tmp_path, monkeypatch):
+    from healthlake.settings import Settings
+    from healthlake.synth.generate import generate
+
+    outputs = []
+    for run in ("a", "b"):
+        monkeypatch.setenv("HEALTHLAKE_HOME", str(tmp_path / run))
+        generate(Settings.from_env(), 200, 11, date(2026, 1, 1), date(2026, 1, 10), Damage())
+        folder = tmp_path / run / "landing" / "exam_system"
+        outputs.append({p.name: p.read_bytes() for p in folder.iterdir()})
+    assert outputs[0] == outputs[1] and outputs[0]
+    first = next(iter(outputs[0].values()))
+    assert first.decode("gbk").splitlines()[0].startswith("体检编号,体检日期")
