@@ -181,6 +181,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
             helper.wait(timeout=30)
 
 
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from healthlake import dbt
+
+    result = dbt.invoke(get_settings(), *args.dbt_args)
+    return 0 if result.success else 1
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from healthlake import airflow_env
 
@@ -252,6 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--port", type=int, default=8080, help="port for the UI (default 8080)")
     ui.set_defaults(func=cmd_ui)
+
+    dbt = sub.add_parser(
+        "dbt",
+        help="run any dbt command on the shared Spark session, e.g. healthlake dbt docs generate",
+        description="Pass the remaining arguments to dbt, run in-process on healthlake's Spark session and catalog "
+        "with the project in dbt/ and its output under HEALTHLAKE_HOME/dbt.",
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt")
+    dbt.set_defaults(func=cmd_dbt)
 
     af = sub.add_parser(
         "airflow",

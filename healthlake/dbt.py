@@ -20,31 +20,30 @@ class DbtOutcome:
     unit_tests: int
 
 
-def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
+def dbt_args(settings: Settings, *args: str) -> list[str]:
+    """The user's dbt arguments (command first), then where the project, profile and output live."""
     return [
-        command,
+        *args,
         "--project-dir", str(settings.dbt_project_dir),
         "--profiles-dir", str(settings.dbt_project_dir),
         "--target-path", str(settings.dbt_state_dir / "target"),
         "--log-path", str(settings.dbt_state_dir / "logs"),
-        "--no-use-colors",
-        *extra,
     ]  # fmt: skip
 
 
-def invoke(settings: Settings, command: str, *extra: str):
+def invoke(settings: Settings, *args: str):
     """Invoke a dbt command; the Spark session is created first so dbt's `session` method reuses it."""
     from dbt.cli.main import dbtRunner
 
     get_spark(settings, app_name="healthlake-dbt")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["HEALTHLAKE_DBT_THREADS"] = str(settings.dbt_threads)
-    return dbtRunner().invoke(dbt_args(settings, command, *extra))
+    return dbtRunner().invoke(dbt_args(settings, *args))
 
 
 def build(settings: Settings, select: str | None = None) -> DbtOutcome:
     extra = ("--select", select) if select else ()
-    result = invoke(settings, "build", *extra)
+    result = invoke(settings, "build", "--no-use-colors", *extra)
     if result.exception is not None:
         raise DbtError(f"dbt build could not run: {result.exception}")
     failed = [r for r in (result.result or []) if str(r.status) in ("error", "fail")]
