@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,7 +50,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from healthlake import console, runlog, summary
+    from healthlake import airflow_env, console, runlog, summary
     from healthlake.pipeline import PipelineError, new_pipeline_run, run_pipeline
     from healthlake.spark import get_spark
 
@@ -58,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"healthlake: the landing zone {settings.landing_dir} is empty; run `healthlake generate` first.",
               file=sys.stderr)  # fmt: skip
         return 2
+    airflow_env.ensure_database(settings)  # prints a line when it has work to do
     pipeline_run = new_pipeline_run()
     log_file = settings.logs_dir / "pipeline" / f"{pipeline_run}.log"
     out = console.console()
@@ -153,6 +155,10 @@ def cmd_job(args: argparse.Namespace) -> int:
     return 0
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from healthlake import airflow_env
 
@@ -169,6 +175,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         )
         for name in ("dag-processor", "scheduler")
     ]
+    # A service manager's SIGTERM must stop the helpers too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     print(f"Airflow UI: http://127.0.0.1:{args.port}  (AIRFLOW_HOME={settings.airflow_home}; Ctrl-C stops it)")
     try:
         return subprocess.call([airflow, "api-server", "--host", "127.0.0.1", "--port", str(args.port)], env=env)
