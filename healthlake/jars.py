@@ -15,6 +15,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from healthlake.console import output_to
 from healthlake.settings import Settings, get_settings
 
 MANIFEST = "manifest.json"
@@ -88,17 +89,24 @@ def fetch(settings: Settings) -> list[Path]:
     cache = settings.jar_cache
     ivy_dir = cache / "ivy"
     cache.mkdir(parents=True, exist_ok=True)
-    print(f"Fetching {', '.join(coordinates)} and dependencies from Maven Central into {cache} ...")
+    print(f"Fetching {', '.join(coordinates)} and dependencies from Maven Central into {cache} ...", flush=True)
     started = time.monotonic()
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("healthlake-fetch-jars")
-        .config("spark.jars.packages", ",".join(coordinates))
-        .config("spark.jars.ivy", str(ivy_dir))
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    session.stop()
+    log = cache / "fetch.log"
+    try:
+        # Ivy reports every repository it tries; that chatter goes to the log, not the terminal.
+        with output_to(log):
+            session = (
+                SparkSession.builder.master("local[1]")
+                .appName("healthlake-fetch-jars")
+                .config("spark.jars.packages", ",".join(coordinates))
+                .config("spark.jars.ivy", str(ivy_dir))
+                .config("spark.ui.enabled", "false")
+                .getOrCreate()
+            )
+            session.stop()
+    except Exception as exc:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise RuntimeError(f"{exc}\nLast lines of {log}:\n{tail}") from None
     # Ivy also resolves older copies of libraries Spark already ships (Hadoop, Jackson, Parquet):
     # keep only what Spark lacks, so the versions Spark was built with stay the only ones loaded.
     bundled = _bundled_artifacts()

@@ -69,6 +69,7 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
     """Run one checkpoint over `df`; raise QualityGateError on any error-severity failure."""
     import great_expectations as gx
     from great_expectations import expectations as gxe
+    from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context(settings)
     datasource = context.data_sources.add_or_update_spark(name=DATASOURCE)
@@ -83,8 +84,9 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
         batch_definition = asset.add_batch_definition_whole_dataframe("whole_batch")
 
     suite = gx.ExpectationSuite(name=f"{asset_name}__suite")
-    for check in checks:
-        expectation = getattr(gxe, check.expectation)(**check.kwargs, meta={"severity": check.severity})
+    for index, check in enumerate(checks):
+        # The index in meta ties each result back to its check, even for two checks of one kind.
+        expectation = getattr(gxe, check.expectation)(**check.kwargs, meta={"severity": check.severity, "check": index})
         suite.add_expectation(expectation)
     suite = context.suites.add_or_update(suite)
     validation = context.validation_definitions.add_or_update(
@@ -98,18 +100,14 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
             result_format={"result_format": "SUMMARY"},
         )
     )
-    outcome = checkpoint.run(batch_parameters={"dataframe": df}, run_id=None)
+    outcome = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_id))
 
     result = AuditResult(table=table, checks_run=len(checks))
-    by_config = {c.name: c for c in checks}
     for run_result in outcome.run_results.values():
         for expectation_result in run_result.results:
             if expectation_result.success:
                 continue
-            config = expectation_result.expectation_config
-            column = config.kwargs.get("column") or ",".join(config.kwargs.get("column_list", []))
-            name = f"{_class_name(config.type)}({column})" if column else _class_name(config.type)
-            check = by_config.get(name, Check(name, dict(config.kwargs)))
+            check = checks[int(expectation_result.expectation_config.meta["check"])]
             failing = expectation_result.result.get("unexpected_count")
             result.failures.append((check, int(failing) if failing is not None else -1))
     docs = context.get_docs_sites_urls()
@@ -119,7 +117,3 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
         raise QualityGateError(f"{table}: batch not published, error-severity checks failed: {lines}")
     return result
 
-
-def _class_name(expectation_type: str) -> str:
-    """GE reports `expect_column_values_to_not_be_null`; our checks use `ExpectColumnValuesToNotBeNull`."""
-    return "".join(part.capitalize() for part in expectation_type.split("_"))

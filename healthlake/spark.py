@@ -45,7 +45,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Arrow makes pandas/pyarrow <-> Spark conversion columnar instead of row by row.
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
+        # The driver's log4j file goes in PYSPARK_SUBMIT_ARGS (its JVM starts before any conf is read).
+        "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
     }
     if not settings.is_local:
         # Client mode: the driver stays in the Airflow task (or CLI) and the executors come to it.
