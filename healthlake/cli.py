@@ -164,7 +164,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     airflow_env.ensure_database(settings)
-    env = {**os.environ, **settings.airflow_env()}
+    env = {
+        **os.environ,
+        **settings.airflow_env(),
+        # Task processes report to the Execution API of this very server, wherever it listens.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{args.port}/execution/",
+    }
     airflow = airflow_env.airflow_command()
     log_dir = settings.logs_dir / "airflow-services"
     log_dir.mkdir(parents=True, exist_ok=True)
