@@ -116,4 +116,3 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
         lines = "; ".join(f"{c.name} failed on {n} rows" if n >= 0 else f"{c.name} failed" for c, n in result.errors)
         raise QualityGateError(f"{table}: batch not published, error-severity checks failed: {lines}")
     return result
-
