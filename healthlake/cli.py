@@ -41,9 +41,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = get_settings()
     print(f"Generating {args.residents:,} synthetic residents (seed {args.seed}), {args.start} to {args.end} ...")
     report = generate(settings, args.residents, args.seed, args.start, args.end)
+    for source, per_file in report.files.items():
+        print(
+            f"  {source}: {sum(per_file.values()):,} records in {len(per_file)} files, {settings.landing_dir / source}"
+        )
     print(
-        f"Wrote {report.records:,} exam-item records in {len(report.files)} daily files to "
-        f"{settings.landing_dir / 'exam_system'} in {report.seconds:.1f} s.\n"
+        f"Wrote {report.records:,} source records in {report.seconds:.1f} s.\n"
         f"Ground truth (never read by the pipeline): {settings.ground_truth_dir}"
     )
     return 0
@@ -223,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="write synthetic source files into the landing zone",
         description="Generate a synthetic population and the files its source systems deliver (the exam "
-        "system's daily GBK CSV exports), with a known share of damaged records. The ground truth goes to "
+        "system's daily GBK CSV exports, home BP devices' JSON-lines micro-batches), with a known share of "
+        "damaged, late and duplicated records. The ground truth goes to "
         "HEALTHLAKE_HOME/ground_truth, which the pipeline never reads. Same seed, same bytes.",
     )
     gen.add_argument("--residents", type=_positive, default=10_000, help="number of residents (default 10000)")
@@ -235,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run the pipeline's Airflow DAGs in-process and print a summary",
-        description="Run the DAGs (exam_system_ingest -> silver_exam_observations -> gold_marts) in order with "
+        description="Run the DAGs (the ingest DAGs, silver_exam_observations, gold_marts) in order with "
         "Airflow's in-process runner on the SQLite metadata database, then print each table's row count, the "
         "quarantined rows by rule, and the time each step took. Re-running with no new files changes no data.",
     )

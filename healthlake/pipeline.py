@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from healthlake import airflow_env, runlog
 from healthlake.settings import Settings
 
-# Upstream first: each DAG is scheduled on an Asset the one before it produces.
-PIPELINE = ("exam_system_ingest", "silver_exam_observations", "gold_marts")
+# Upstream first: a DAG scheduled on Assets comes after the DAGs that produce them.
+PIPELINE = ("exam_system_ingest", "home_bp_devices_ingest", "silver_exam_observations", "gold_marts")
 
 
 class PipelineError(RuntimeError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import yaml
@@ -36,11 +36,12 @@ class SourceColumn:
 class SourceFormat:
     source_system: str
     entity: str
+    file_format: str  # csv (a header row of `header` names) or jsonl (one object a line, keys are `header`)
     file_pattern: str
     encoding: str
-    delimiter: str
     columns: tuple[SourceColumn, ...]
-    item_codes: dict[str, str]
+    delimiter: str = ","
+    item_codes: dict[str, str] = field(default_factory=dict)
 
     @property
     def header_to_column(self) -> dict[str, str]:
@@ -67,9 +68,10 @@ def source_format(source_system: str) -> SourceFormat:
     return SourceFormat(
         source_system=raw["source_system"],
         entity=raw["entity"],
+        file_format=raw["file_format"],
         file_pattern=raw["file_pattern"],
         encoding=raw["encoding"],
-        delimiter=raw["delimiter"],
         columns=tuple(SourceColumn(**c) for c in raw["columns"]),
-        item_codes=dict(raw["item_codes"]),
+        delimiter=raw.get("delimiter", ","),
+        item_codes=dict(raw.get("item_codes", {})),
     )

@@ -47,12 +47,16 @@ def spark(settings):
 
 @pytest.fixture(scope="session")
 def generated(settings):
-    """A small network: 400 residents, January 2026, with enough broken lines to exercise bronze rejects."""
+    """A small network: 400 residents, January 2026, damaged enough to reach every reject path."""
     from healthlake.synth.exam_system import Damage
     from healthlake.synth.generate import generate
+    from healthlake.synth.home_bp_devices import DeviceDamage
 
     damage = Damage(mistyped_id=0.03, missing_id=0.02, broken_line=0.002, bad_bytes=0.002)
-    return generate(settings, residents=400, seed=7, start=date(2026, 1, 1), end=date(2026, 1, 31), damage=damage)
+    device_damage = DeviceDamage(broken_json=0.01)
+    return generate(
+        settings, 400, seed=7, start=date(2026, 1, 1), end=date(2026, 1, 31), damage=damage, device_damage=device_damage
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +64,13 @@ def bronze(spark, settings, generated):
     from jobs.bronze import ingest_files
 
     return ingest_files.run(spark, settings, "exam_system", run_id="test_bronze")
+
+
+@pytest.fixture(scope="session")
+def device_bronze(spark, settings, generated):
+    from jobs.bronze import ingest_files
+
+    return ingest_files.run(spark, settings, "home_bp_devices", run_id="test_device_bronze")
 
 
 @pytest.fixture(scope="session")

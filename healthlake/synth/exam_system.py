@@ -51,9 +51,9 @@ def _exam_values(people: pd.DataFrame, rng: np.random.Generator) -> dict[str, np
     bmi = rng.normal(23.2, 3.2, n) + 1.6 * htn + 1.8 * dm
     weight = bmi * (height / 100) ** 2
     waist = 2.9 * bmi + np.where(male, 13, 8) + rng.normal(0, 4, n)
-    # Treated hypertensives land on both sides of 140/90, untreated ones mostly above.
-    sbp = 112 + 0.45 * np.clip(age - 30, 0, None) + rng.normal(0, 9, n) + htn * rng.normal(24, 12, n)
-    dbp = 0.5 * sbp + 12 + rng.normal(0, 6, n)
+    # Office readings scatter around the resident's usual pressure (white-coat effect included).
+    sbp = people["sbp_mean"].to_numpy() + 3 + rng.normal(0, 8, n)
+    dbp = people["dbp_mean"].to_numpy() + 1 + rng.normal(0, 5, n)
     fpg = np.where(dm, rng.normal(8.1, 2.0, n), rng.normal(5.0, 0.45, n))
     tc = rng.normal(4.7, 0.9, n) + 0.2 * dm
     tg = rng.lognormal(np.log(1.3), 0.45, n) * (1 + 0.3 * dm)

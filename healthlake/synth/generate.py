@@ -12,22 +12,29 @@ import numpy as np
 from healthlake.schemas import source_format
 from healthlake.settings import Settings
 from healthlake.synth.exam_system import Damage, generate_exam_items, write_daily_files
+from healthlake.synth.home_bp_devices import DeviceDamage, generate_readings, write_batches
 from healthlake.synth.population import generate_residents
 
 
 @dataclass(frozen=True)
 class GenerationReport:
     residents: int
-    files: dict[str, int]
+    files: dict[str, dict[str, int]]  # source system -> {file name: records}
     seconds: float
 
     @property
     def records(self) -> int:
-        return sum(self.files.values())
+        return sum(sum(per_file.values()) for per_file in self.files.values())
 
 
 def generate(
-    settings: Settings, residents: int, seed: int, start: date, end: date, damage: Damage | None = None
+    settings: Settings,
+    residents: int,
+    seed: int,
+    start: date,
+    end: date,
+    damage: Damage | None = None,
+    device_damage: DeviceDamage | None = None,
 ) -> GenerationReport:
     if end < start:
         raise ValueError(f"the end date {end} is before the start date {start}")
@@ -38,8 +45,10 @@ def generate(
     rows = generate_exam_items(people, rng, start, end, damage)
 
     fmt = source_format("exam_system")
-    landing = settings.landing_dir / fmt.source_system
-    files = write_daily_files(rows, fmt, landing, rng, damage)
+    files = {"exam_system": write_daily_files(rows, fmt, settings.landing_dir / fmt.source_system, rng, damage)}
+    device_damage = device_damage or DeviceDamage()
+    readings = generate_readings(people, rng, start, end, device_damage)
+    files["home_bp_devices"] = write_batches(readings, settings.landing_dir / "home_bp_devices", rng, device_damage)
 
     truth = settings.ground_truth_dir
     truth.mkdir(parents=True, exist_ok=True)
@@ -47,7 +56,9 @@ def generate(
     rows[["体检编号", "_person_id"]].drop_duplicates().rename(
         columns={"体检编号": "exam_id", "_person_id": "person_id"}
     ).to_parquet(truth / "exam_people.parquet", index=False)
-    (truth / "source_files.json").write_text(
-        json.dumps({"exam_system": files, "seed": seed, "residents": residents}, indent=2)
-    )
+    if not readings.empty:
+        readings[["device_sn", "seq", "_person_id"]].drop_duplicates().rename(
+            columns={"_person_id": "person_id"}
+        ).to_parquet(truth / "device_people.parquet", index=False)
+    (truth / "source_files.json").write_text(json.dumps({**files, "seed": seed, "residents": residents}, indent=2))
     return GenerationReport(residents=residents, files=files, seconds=time.monotonic() - started)

@@ -71,6 +71,10 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
     )
     phone = np.char.add(rng.choice(prefixes, size=n), np.char.zfill(rng.integers(0, 10**8, size=n).astype(str), 8))
 
+    has_hypertension = rng.random(n) < hypertension_probability(age)
+    # Each resident's usual pressure; treated hypertensives land on both sides of 140/90.
+    sbp_mean = 112 + 0.45 * np.clip(age - 30, 0, None) + rng.normal(0, 7, n) + has_hypertension * rng.normal(24, 11, n)
+    dbp_mean = 0.5 * sbp_mean + 12 + rng.normal(0, 5, n)
     return pd.DataFrame(
         {
             "person_id": np.arange(1, n + 1, dtype=np.int64),
@@ -81,7 +85,9 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
             "district_code": district,
             "id_number": id_number,
             "phone": phone,
-            "has_hypertension": rng.random(n) < hypertension_probability(age),
+            "has_hypertension": has_hypertension,
             "has_diabetes": rng.random(n) < diabetes_probability(age),
+            "sbp_mean": np.round(sbp_mean, 1),
+            "dbp_mean": np.round(dbp_mean, 1),
         }
     )

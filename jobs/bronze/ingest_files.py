@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from healthlake.lineage import JobResult, create_table_if_absent, table_exists
+from healthlake.lineage import JobResult, ReconciliationError, create_table_if_absent, table_exists
 from healthlake.schemas import SourceFormat, source_format
 from healthlake.settings import Settings
 from jobs.bronze.delimited import ParsedFile, parse_delimited
+from jobs.bronze.json_lines import parse_json_lines
 
 REJECTS_TABLE = "bronze_rejects"
+PARSERS = {"csv": parse_delimited, "jsonl": parse_json_lines}
 
 
 def landed_files(settings: Settings, fmt: SourceFormat) -> list[Path]:
@@ -44,7 +46,7 @@ def to_arrow(
         else:
             data[spec.column] = pa.nulls(n, pa.string())
     extras = [(name, by_position[i]) for i, name in enumerate(parsed.columns) if name not in known]
-    extra_rows = [[(name, values[r]) for name, values in extras] for r in range(n)] if extras else [None] * n
+    extra_rows = [[(name, values[r]) for name, values in extras if values[r] is not None] or None for r in range(n)]
     data["_extra"] = pa.array(extra_rows, pa.map_(pa.string(), pa.string()))
     data["_source_system"] = pa.array([fmt.source_system] * n, pa.string())
     data["_source_file"] = pa.array([relative_name] * n, pa.string())
@@ -78,6 +80,17 @@ def rejects_to_arrow(
     )
 
 
+def to_spark(spark, table: pa.Table):
+    """An Arrow table as a DataFrame, in one chunk: PySpark 4.2 drops rows of some many-chunk tables."""
+    return spark.createDataFrame(table.combine_chunks())
+
+
+def last_commit_rows(spark, table: str) -> int:
+    """Rows the table's latest Delta commit wrote, from its own operation metrics."""
+    metrics = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").collect()[0]["operationMetrics"]
+    return int(metrics.get("numOutputRows", 0))
+
+
 def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:
     seen: set[str] = set()
     if table_exists(settings, "bronze", fmt.bronze_table):
@@ -105,7 +118,7 @@ def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult
             skipped += 1
             continue
         relative = str(path.relative_to(settings.landing_dir))
-        parsed = parse_delimited(data, fmt)
+        parsed = PARSERS[fmt.file_format](data, fmt)
         drifted.update(parsed.unknown_headers)
         good_tables.append(to_arrow(parsed, fmt, relative, sha, run_id, now))
         if parsed.rejects:
@@ -115,8 +128,8 @@ def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult
     rows_rejected = sum(t.num_rows for t in reject_tables)
     # The rejects table exists from the first run on, empty or not: consumers can rely on it.
     empty = ParsedFile(columns=[], unknown_headers=[], missing_columns=[])
-    rejects = spark.createDataFrame(
-        pa.concat_tables(reject_tables) if reject_tables else rejects_to_arrow(empty, fmt, "", "", run_id, now)
+    rejects = to_spark(
+        spark, pa.concat_tables(reject_tables) if reject_tables else rejects_to_arrow(empty, fmt, "", "", run_id, now)
     )
     create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
     if reject_tables:
@@ -129,12 +142,17 @@ def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult
     rows_written = 0
     if good_tables:
         # Unknown columns make each file's `_extra` differ only in content, never in type.
-        good = spark.createDataFrame(pa.concat_tables(good_tables))
+        good = to_spark(spark, pa.concat_tables(good_tables))
         create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, good)
         rows_written = sum(t.num_rows for t in good_tables)
         good.write.format("delta").mode("append").option("userMetadata", run_id).save(
             str(settings.table_dir("bronze", fmt.bronze_table))
         )
+        appended = last_commit_rows(spark, f"bronze.{fmt.bronze_table}")
+        if appended != rows_written:
+            raise ReconciliationError(
+                f"bronze.{fmt.bronze_table}: parsed {rows_written} records but the append wrote {appended}"
+            )
     detail = f"{len(files) - skipped} new files, {skipped} already ingested"
     if drifted:
         detail += f"; schema drift: unexpected columns {sorted(drifted)} kept in _extra"

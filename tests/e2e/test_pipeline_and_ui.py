@@ -13,6 +13,8 @@ import urllib.request
 import pytest
 from helpers import HEALTHLAKE, free_port, healthlake
 
+from healthlake.pipeline import PIPELINE
+
 pytestmark = pytest.mark.slow
 
 
@@ -28,7 +30,8 @@ def demo_home(tmp_path_factory):
 
 def test_run_prints_the_summary(demo_home):
     _, out = demo_home
-    for expected in ("bronze.exam_system__exam_items", "silver.exam_observations", "gold.resident_health_profile",
+    for expected in ("bronze.exam_system__exam_items", "bronze.home_bp_devices__readings",
+                     "silver.exam_observations", "gold.resident_health_profile",
                      "Quarantined rows", "Spark session start", "Pipeline wall time", "healthlake ui"):  # fmt: skip
         assert expected in out
 
@@ -64,7 +67,7 @@ def test_ui_api_lists_the_dags_and_their_successful_runs(demo_home):
             except OSError:
                 assert time.monotonic() < deadline, "the Airflow API server did not answer within 120 s"
                 time.sleep(1)
-        assert {d["dag_id"] for d in dags["dags"]} == {"exam_system_ingest", "silver_exam_observations", "gold_marts"}
+        assert {d["dag_id"] for d in dags["dags"]} == set(PIPELINE)
         with urllib.request.urlopen(f"{base}/dags/gold_marts/dagRuns", timeout=10) as response:
             runs = json.load(response)["dag_runs"]
         assert [r["state"] for r in runs] == ["success"]

@@ -39,3 +39,19 @@ def test_same_seed_same_bytes(tmp_path, monkeypatch):
     assert outputs[0] == outputs[1] and outputs[0]
     first = next(iter(outputs[0].values()))
     assert first.decode("gbk").splitlines()[0].startswith("体检编号,体检日期")
+
+
+def test_device_readings_are_late_out_of_order_and_sometimes_resent():
+    from healthlake.synth.home_bp_devices import DeviceDamage, generate_readings
+
+    rng = np.random.default_rng(9)
+    people = generate_residents(3000, rng, as_of=date(2026, 3, 31))
+    readings = generate_readings(people, rng, date(2026, 3, 1), date(2026, 3, 31), DeviceDamage())
+    owners = people.set_index("person_id").loc[readings["_person_id"].unique()]
+    assert owners["has_hypertension"].all() and (owners["age"] >= 35).all()
+    unique = readings.drop_duplicates(["device_sn", "seq"])
+    assert 0.01 < 1 - len(unique) / len(readings) < 0.06  # about 3 % re-sent
+    lag = (readings["uploaded_at"] - readings["measured_at"]).dt.total_seconds()
+    assert (lag > 0).all() and (lag > 86400).mean() > 0.02  # some devices were offline for days
+    per_device = unique.sort_values(["device_sn", "measured_at"])
+    assert (per_device.groupby("device_sn")["seq"].diff().dropna() == 1).all()  # counters increase by one

@@ -1,0 +1,126 @@
+"""Home blood-pressure devices: readings uploaded in four-hour micro-batches of JSON lines.
+
+About a third of hypertensive adults have a registered device and measure on most days, morning
+and evening. Uploads lag (minutes usually, days for a device that was offline), so files hold
+readings out of order, and a share of uploads is re-sent in the next batch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KPA_PER_MMHG = 0.133322
+BATCH_HOURS = 4
+
+
+@dataclass(frozen=True)
+class DeviceDamage:
+    offline_late: float = 0.05  # uploaded one to five days late
+    resent: float = 0.03  # delivered again in the next batch
+    kpa_devices: float = 0.02  # older devices that report kPa
+    implausible: float = 0.001  # a cuff error: 0 or a four-digit value
+    broken_json: float = 0.0005  # a line cut short in transmission
+
+
+def generate_readings(
+    residents: pd.DataFrame, rng: np.random.Generator, start: date, end: date, damage: DeviceDamage
+) -> pd.DataFrame:
+    """One row per delivery (re-sent readings appear twice), with `_person_id` for the ground truth."""
+    owners = residents[(residents["age"] >= 35) & residents["has_hypertension"]]
+    owners = owners[rng.random(len(owners)) < 0.33].reset_index(drop=True)
+    days = (end - start).days + 1
+    if owners.empty or days <= 0:
+        return pd.DataFrame()
+
+    # Morning and evening slots on every day; a share of them is measured.
+    n_slots = len(owners) * days * 2
+    owner_index = np.repeat(np.arange(len(owners)), days * 2)
+    day = np.tile(np.repeat(np.arange(days), 2), len(owners))
+    evening = np.tile(np.array([0, 1]), len(owners) * days)
+    measured = rng.random(n_slots) < np.where(evening == 1, 0.45, 0.7)
+    owner_index, day, evening = owner_index[measured], day[measured], evening[measured]
+    n = len(owner_index)
+
+    minute_of_day = np.where(evening == 1, 20 * 60, 7 * 60) + rng.integers(0, 120, n)
+    local_start = np.datetime64(start.isoformat(), "m")
+    measured_at = local_start + (day * 1440 + minute_of_day).astype("timedelta64[m]")
+    lag_minutes = rng.lognormal(np.log(20), 1.0, n).astype(np.int64) + 1
+    late = rng.random(n) < damage.offline_late
+    lag_minutes[late] += rng.integers(1, 6, late.sum()) * 1440
+    uploaded_at = measured_at + lag_minutes.astype("timedelta64[m]")
+
+    people = owners.iloc[owner_index]
+    sbp = people["sbp_mean"].to_numpy() - 5 + rng.normal(0, 9, n) + evening * rng.normal(-2, 3, n)
+    dbp = people["dbp_mean"].to_numpy() - 3 + rng.normal(0, 6, n)
+    pulse = rng.normal(74, 9, n)
+
+    device_sn = np.char.add("BPM", np.char.zfill(people["person_id"].to_numpy().astype(str), 8))
+    order = np.lexsort((measured_at, owner_index))
+    seq = np.empty(n, dtype=np.int64)
+    seq[order] = np.arange(n) - np.searchsorted(owner_index[order], owner_index[order]) + 1
+
+    kpa_owner = rng.random(len(owners)) < damage.kpa_devices
+    in_kpa = kpa_owner[owner_index]
+    sbp_out = np.where(in_kpa, np.round(sbp * KPA_PER_MMHG, 1), np.round(sbp, 0))
+    dbp_out = np.where(in_kpa, np.round(dbp * KPA_PER_MMHG, 1), np.round(dbp, 0))
+    implausible = rng.random(n) < damage.implausible
+    sbp_out[implausible] = rng.choice([0, 1999], implausible.sum())
+
+    readings = pd.DataFrame(
+        {
+            "device_sn": device_sn,
+            "seq": seq,
+            "id_no": people["id_number"].to_numpy(),
+            "measured_at": measured_at,
+            "sbp": sbp_out,
+            "dbp": dbp_out,
+            "pulse": np.round(pulse, 0).astype(np.int64),
+            "unit": np.where(in_kpa, "kPa", "mmHg"),
+            "uploaded_at": uploaded_at,
+            "_person_id": people["person_id"].to_numpy(),
+        }
+    )
+    resent = readings[rng.random(n) < damage.resent].copy()
+    resent["uploaded_at"] = resent["uploaded_at"] + np.timedelta64(BATCH_HOURS * 60, "m")
+    return pd.concat([readings, resent], ignore_index=True)
+
+
+def _iso(values: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(values).strftime("%Y-%m-%dT%H:%M:%S+08:00").to_numpy(dtype=object)
+
+
+def write_batches(
+    readings: pd.DataFrame, out_dir: Path, rng: np.random.Generator, damage: DeviceDamage
+) -> dict[str, int]:
+    """One JSON-lines file per four-hour upload window; returns {file name: lines written}."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if readings.empty:
+        return {}
+    batch = pd.DatetimeIndex(readings["uploaded_at"]).floor(f"{BATCH_HOURS}h")
+    frame = readings.assign(
+        measured_at=_iso(readings["measured_at"]), uploaded_at=_iso(readings["uploaded_at"]), _batch=batch
+    )
+    sbp_is_whole = frame["unit"] == "mmHg"
+    lines_per_file = {}
+    for window, rows in frame.groupby("_batch", sort=True):
+        rows = rows.sample(frac=1.0, random_state=int(rng.integers(0, 2**31)))  # arrival order is not measurement order
+        lines = []
+        for record, whole in zip(
+            rows.drop(columns=["_batch", "_person_id"]).to_dict("records"), sbp_is_whole.loc[rows.index], strict=True
+        ):
+            if whole:
+                record["sbp"], record["dbp"] = int(record["sbp"]), int(record["dbp"])
+            line = json.dumps(record, ensure_ascii=False)
+            if rng.random() < damage.broken_json:
+                line = line[: len(line) // 2]
+            lines.append(line)
+        name = f"readings_{window:%Y%m%dT%H%M}.jsonl"
+        (out_dir / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines_per_file[name] = len(lines)
+    return lines_per_file
