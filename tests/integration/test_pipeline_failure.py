@@ -1,0 +1,29 @@
+"""A data error inside an Airflow task fails the run with the job's own message, not a trace."""
+
+import pytest
+
+from healthlake import runlog
+from healthlake.pipeline import PipelineError, run_pipeline
+from healthlake.quality import Check
+from jobs.silver import exam_observations
+
+
+def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(settings, silver, monkeypatch):
+    contracted = exam_observations.expectations
+    too_strict = Check("ExpectColumnValuesToBeBetween", {"column": "value", "max_value": 100})
+    monkeypatch.setattr(exam_observations, "expectations", lambda items: [*contracted(items), too_strict])
+
+    with pytest.raises(PipelineError) as failure:
+        run_pipeline(settings, "test_failing_run")
+
+    message = str(failure.value)
+    assert message.startswith(
+        "DAG silver_exam_observations ended failed: silver.exam_observations: batch not published"
+    )
+    assert "ExpectColumnValuesToBeBetween(value) failed on" in message
+    steps = runlog.read(settings, "test_failing_run")
+    assert [(s.dag_id, s.status) for s in steps] == [
+        ("exam_system_ingest", "success"),
+        ("home_bp_devices_ingest", "success"),
+        ("silver_exam_observations", "failed"),
+    ]
