@@ -11,5 +11,6 @@ def table_asset(layer: str, table: str) -> Asset:
 
 BRONZE_EXAM_ITEMS = table_asset("bronze", "exam_system__exam_items")
 BRONZE_DEVICE_READINGS = table_asset("bronze", "home_bp_devices__readings")
+BRONZE_CHRONIC_FOLLOWUPS = table_asset("bronze", "public_health__chronic_followups")
 SILVER_EXAM_OBSERVATIONS = table_asset("silver", "exam_observations")
 GOLD_RESIDENT_HEALTH_PROFILE = table_asset("gold", "resident_health_profile")

@@ -12,7 +12,7 @@ import time
 from datetime import date
 
 from healthlake.jars import JarsMissingError
-from healthlake.settings import SettingsError, get_settings
+from healthlake.settings import REPO_ROOT, SettingsError, get_settings
 
 EPILOG = """\
 All state lives under HEALTHLAKE_HOME (default: .healthlake/ in the checkout): landing zone,
@@ -132,7 +132,7 @@ def _jobs() -> dict:
     from jobs.silver import exam_observations
 
     return {
-        "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.source, run_id),
+        "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.feed, run_id),
         "silver-exam-observations": lambda s, spark, run_id, a: exam_observations.run(spark, s, run_id),
     }
 
@@ -226,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="write synthetic source files into the landing zone",
         description="Generate a synthetic population and the files its source systems deliver (the exam "
-        "system's daily GBK CSV exports, home BP devices' JSON-lines micro-batches), with a known share of "
+        "system's daily GBK CSV exports, home BP devices' JSON-lines micro-batches, the public-health system's "
+        "daily follow-up forms), with a known share of "
         "damaged, late and duplicated records. The ground truth goes to "
         "HEALTHLAKE_HOME/ground_truth, which the pipeline never reads. Same seed, same bytes.",
     )
@@ -265,7 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "names", nargs="+", choices=("bronze-ingest", "silver-exam-observations"), help="jobs to run, in order"
     )
-    job.add_argument("--source", default="exam_system", help="source system for bronze-ingest (default exam_system)")
+    feeds = sorted(p.stem for p in (REPO_ROOT / "schemas" / "sources").glob("*.yaml"))
+    job.add_argument(
+        "--feed", default="exam_system", choices=feeds, help="feed for bronze-ingest (default exam_system)"
+    )
     job.set_defaults(func=cmd_job)
 
     ui = sub.add_parser(

@@ -15,7 +15,13 @@ from healthlake import airflow_env, runlog
 from healthlake.settings import Settings
 
 # Upstream first: a DAG scheduled on Assets comes after the DAGs that produce them.
-PIPELINE = ("exam_system_ingest", "home_bp_devices_ingest", "silver_exam_observations", "gold_marts")
+PIPELINE = (
+    "exam_system_ingest",
+    "home_bp_devices_ingest",
+    "public_health_ingest",
+    "silver_exam_observations",
+    "gold_marts",
+)
 
 
 class PipelineError(RuntimeError):

@@ -69,13 +69,13 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
     }
 
 
-def ingest_files(context: dict[str, Any], source_system: str) -> dict:
+def ingest_files(context: dict[str, Any], feed: str) -> dict:
     from jobs.bronze import ingest_files as job
 
     return launch(
         context,
-        f"bronze ingest {source_system}",
-        lambda s, spark, run_id: job.run(spark, s, source_system, run_id),
+        f"bronze ingest {feed}",
+        lambda s, spark, run_id: job.run(spark, s, feed, run_id),
     )
 
 

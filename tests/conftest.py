@@ -51,11 +51,20 @@ def generated(settings):
     from healthlake.synth.exam_system import Damage
     from healthlake.synth.generate import generate
     from healthlake.synth.home_bp_devices import DeviceDamage
+    from healthlake.synth.public_health import FollowupDamage
 
     damage = Damage(mistyped_id=0.03, missing_id=0.02, broken_line=0.002, bad_bytes=0.002)
     device_damage = DeviceDamage(broken_json=0.01)
+    followup_damage = FollowupDamage(broken_json=0.2)  # few forms in a month of 400 residents
     return generate(
-        settings, 400, seed=7, start=date(2026, 1, 1), end=date(2026, 1, 31), damage=damage, device_damage=device_damage
+        settings,
+        400,
+        seed=7,
+        start=date(2026, 1, 1),
+        end=date(2026, 1, 31),
+        damage=damage,
+        device_damage=device_damage,
+        followup_damage=followup_damage,
     )
 
 
@@ -71,6 +80,13 @@ def device_bronze(spark, settings, generated):
     from jobs.bronze import ingest_files
 
     return ingest_files.run(spark, settings, "home_bp_devices", run_id="test_device_bronze")
+
+
+@pytest.fixture(scope="session")
+def followup_bronze(spark, settings, generated):
+    from jobs.bronze import ingest_files
+
+    return ingest_files.run(spark, settings, "public_health_followups", run_id="test_followup_bronze")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from healthlake.settings import Settings
 from healthlake.synth.exam_system import Damage, generate_exam_items, write_daily_files
 from healthlake.synth.home_bp_devices import DeviceDamage, generate_readings, write_batches
 from healthlake.synth.population import generate_residents
+from healthlake.synth.public_health import FollowupDamage, generate_followups, write_daily_exports
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def generate(
     end: date,
     damage: Damage | None = None,
     device_damage: DeviceDamage | None = None,
+    followup_damage: FollowupDamage | None = None,
 ) -> GenerationReport:
     if end < start:
         raise ValueError(f"the end date {end} is before the start date {start}")
@@ -49,6 +51,11 @@ def generate(
     device_damage = device_damage or DeviceDamage()
     readings = generate_readings(people, rng, start, end, device_damage)
     files["home_bp_devices"] = write_batches(readings, settings.landing_dir / "home_bp_devices", rng, device_damage)
+    followup_damage = followup_damage or FollowupDamage()
+    forms = generate_followups(people, rng, start, end, followup_damage)
+    files["public_health_followups"] = write_daily_exports(
+        forms, settings.landing_dir / "public_health", rng, followup_damage
+    )
 
     truth = settings.ground_truth_dir
     truth.mkdir(parents=True, exist_ok=True)
@@ -60,5 +67,9 @@ def generate(
         readings[["device_sn", "seq", "_person_id"]].drop_duplicates().rename(
             columns={"_person_id": "person_id"}
         ).to_parquet(truth / "device_people.parquet", index=False)
+    if not forms.empty:
+        forms[["form_id", "_person_id"]].rename(columns={"_person_id": "person_id"}).to_parquet(
+            truth / "followup_people.parquet", index=False
+        )
     (truth / "source_files.json").write_text(json.dumps({**files, "seed": seed, "residents": residents}, indent=2))
     return GenerationReport(residents=residents, files=files, seconds=time.monotonic() - started)

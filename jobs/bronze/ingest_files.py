@@ -99,14 +99,15 @@ def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:
     if table_exists(settings, "quarantine", REJECTS_TABLE):
         rows = spark.sql(
             f"SELECT DISTINCT file_sha256 FROM quarantine.{REJECTS_TABLE} "
-            f"WHERE source_system = '{fmt.source_system}' AND file_good_rows = 0"
+            f"WHERE source_system = '{fmt.source_system}' AND source_entity = '{fmt.entity}' AND file_good_rows = 0"
         ).collect()
         seen |= {r[0] for r in rows}
     return seen
 
 
-def run(spark, settings: Settings, source_system: str, run_id: str) -> JobResult:
-    fmt = source_format(source_system)
+def run(spark, settings: Settings, feed: str, run_id: str) -> JobResult:
+    """Ingest every new file of `feed` (a source format in schemas/sources/<feed>.yaml)."""
+    fmt = source_format(feed)
     files = landed_files(settings, fmt)
     seen = _already_ingested(spark, settings, fmt)
     now = datetime.now(UTC)

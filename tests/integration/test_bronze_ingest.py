@@ -5,26 +5,36 @@ import json
 import pytest
 from conftest import table_version
 
+from healthlake.schemas import source_format
 from jobs.bronze import ingest_files
 
-SOURCES = [("exam_system", "exam_system__exam_items"), ("home_bp_devices", "home_bp_devices__readings")]
+SOURCES = [
+    ("exam_system", "exam_system__exam_items"),
+    ("home_bp_devices", "home_bp_devices__readings"),
+    ("public_health_followups", "public_health__chronic_followups"),
+]
 
 
 @pytest.mark.parametrize("source, table", SOURCES)
-def test_every_source_line_is_in_bronze_or_rejects_per_file(spark, settings, bronze, device_bronze, source, table):
+def test_every_source_line_is_in_bronze_or_rejects_per_file(
+    spark, settings, bronze, device_bronze, followup_bronze, source, table
+):
     truth = json.loads((settings.ground_truth_dir / "source_files.json").read_text())[source]
+    folder = source_format(source).source_system
     good = dict(spark.sql(f"SELECT _source_file, count(*) FROM bronze.{table} GROUP BY 1").collect())
     rejected = dict(spark.sql("SELECT source_file, count(*) FROM quarantine.bronze_rejects GROUP BY 1").collect())
     for name, lines in truth.items():
-        key = f"{source}/{name}"
+        key = f"{folder}/{name}"
         assert good.get(key, 0) + rejected.get(key, 0) == lines, name
-    result = {"exam_system": bronze, "home_bp_devices": device_bronze}[source]
+    result = {"exam_system": bronze, "home_bp_devices": device_bronze, "public_health_followups": followup_bronze}[
+        source
+    ]
     assert result.rows_in == sum(truth.values())
     assert result.rows_rejected > 0  # the generator's damage reached the rejects table
 
 
 @pytest.mark.parametrize("source, table", SOURCES)
-def test_reingesting_changes_nothing(spark, settings, bronze, device_bronze, source, table):
+def test_reingesting_changes_nothing(spark, settings, bronze, device_bronze, followup_bronze, source, table):
     before = (table_version(spark, f"bronze.{table}"), table_version(spark, "quarantine.bronze_rejects"))
     again = ingest_files.run(spark, settings, source, run_id="test_again")
     assert again.rows_written == 0 and again.rows_rejected == 0
@@ -42,8 +52,6 @@ def test_late_resent_and_out_of_order_readings_are_all_kept(spark, device_bronze
 
 
 def test_a_damaged_file_quarantines_its_bad_lines_and_keeps_the_rest(spark, settings, bronze):
-    from healthlake.schemas import source_format
-
     fmt = source_format("exam_system")
     header = ",".join(c.header for c in fmt.columns) + ",备注"
     line = "TJ9999,2026-02-01,H1,李四,女,1990-05-05,11010519900505002X,13900000000,TJ011,收缩压,{v},mmHg,"

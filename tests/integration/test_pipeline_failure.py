@@ -25,5 +25,6 @@ def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(setti
     assert [(s.dag_id, s.status) for s in steps] == [
         ("exam_system_ingest", "success"),
         ("home_bp_devices_ingest", "success"),
+        ("public_health_ingest", "success"),
         ("silver_exam_observations", "failed"),
     ]

@@ -55,3 +55,22 @@ def test_device_readings_are_late_out_of_order_and_sometimes_resent():
     assert (lag > 0).all() and (lag > 86400).mean() > 0.02  # some devices were offline for days
     per_device = unique.sort_values(["device_sn", "measured_at"])
     assert (per_device.groupby("device_sn")["seq"].diff().dropna() == 1).all()  # counters increase by one
+
+
+def test_followups_cover_managed_patients_about_quarterly_with_spec_classification():
+    from healthlake.synth.public_health import FollowupDamage, generate_followups
+
+    rng = np.random.default_rng(13)
+    people = generate_residents(5000, rng, as_of=date(2026, 12, 31))
+    forms = generate_followups(people, rng, date(2026, 1, 1), date(2026, 12, 31), FollowupDamage())
+    patients = people.set_index("person_id").loc[forms["_person_id"]]
+    htn_forms = (forms["form_type"] == "hypertension").to_numpy()
+    assert patients[htn_forms]["has_hypertension"].all() and (patients[htn_forms]["age"] >= 35).all()
+    assert patients[~htn_forms]["has_diabetes"].all()
+    per_patient_year = forms.groupby(["_person_id", "form_type"]).size()
+    assert 2.8 < per_patient_year.mean() < 4.2  # four a year for most, fewer for the non-adherent fifth
+    controlled = (
+        (forms["sbp"] < 140) & (forms["dbp"] < 90) & ((forms["form_type"] == "hypertension") | (forms["fpg"] < 7.0))
+    )
+    not_adverse = forms["result"] != 3
+    assert ((forms["result"] == 1) == controlled)[not_adverse].all()
