@@ -36,15 +36,15 @@ def _positive(text: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from healthlake.schemas import source_format
     from healthlake.synth.generate import generate
 
     settings = get_settings()
     print(f"Generating {args.residents:,} synthetic residents (seed {args.seed}), {args.start} to {args.end} ...")
     report = generate(settings, args.residents, args.seed, args.start, args.end)
-    for source, per_file in report.files.items():
-        print(
-            f"  {source}: {sum(per_file.values()):,} records in {len(per_file)} files, {settings.landing_dir / source}"
-        )
+    for feed, per_file in report.files.items():
+        folder = settings.landing_dir / source_format(feed).source_system
+        print(f"  {feed}: {sum(per_file.values()):,} records in {len(per_file)} files, {folder}")
     print(
         f"Wrote {report.records:,} source records in {report.seconds:.1f} s.\n"
         f"Ground truth (never read by the pipeline): {settings.ground_truth_dir}"
