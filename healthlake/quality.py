@@ -42,7 +42,6 @@ class AuditResult:
     table: str
     checks_run: int
     failures: list[tuple[Check, int]] = field(default_factory=list)  # (check, failing rows)
-    data_docs: str | None = None
 
     @property
     def errors(self) -> list[tuple[Check, int]]:
@@ -110,8 +109,6 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
             check = checks[int(expectation_result.expectation_config.meta["check"])]
             failing = expectation_result.result.get("unexpected_count")
             result.failures.append((check, int(failing) if failing is not None else -1))
-    docs = context.get_docs_sites_urls()
-    result.data_docs = docs[0]["site_url"] if docs else None
     if result.errors:
         lines = "; ".join(f"{c.name} failed on {n} rows" if n >= 0 else f"{c.name} failed" for c, n in result.errors)
         raise QualityGateError(f"{table}: batch not published, error-severity checks failed: {lines}")

@@ -93,6 +93,11 @@ class Settings:
         return self.home / "gx"
 
     @property
+    def data_docs_index(self) -> Path:
+        """Great Expectations' Data Docs, as its file context under gx_dir lays them out."""
+        return self.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+    @property
     def dbt_state_dir(self) -> Path:
         return self.home / "dbt"
 

@@ -93,12 +93,11 @@ def render(
     if spark_start:
         console.print(f"Spark session start (JVM, Delta, catalog): {spark_start:.1f} s")
     console.print(f"Pipeline wall time: {wall_seconds:.1f} s")
-    docs = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     console.print(
         "\n[bold]Try next[/bold]\n"
         '  healthlake sql "select bp_grade, count(*) as residents from gold.resident_health_profile '
         'group by bp_grade order by bp_grade"\n'
         "  healthlake ui            # Airflow UI on http://127.0.0.1:8080 (DAG runs above are in it)\n"
-        f"  Data Docs (Great Expectations): file://{docs}\n"
+        f"  Data Docs (Great Expectations): file://{settings.data_docs_index}\n"
         f"  Full log of this run: {settings.logs_dir / 'pipeline'}/"
     )

@@ -56,6 +56,12 @@ def test_quarantine_rules_match_an_independent_reference(spark, silver):
     assert {"id_number.checksum", "id_number.missing", "result_value.not_numeric"} <= set(got)
 
 
+def test_the_checkpoint_builds_data_docs_where_the_summary_points(settings, silver):
+    index = settings.data_docs_index
+    assert index.exists()
+    assert "exam_observations" in " ".join(p.name for p in index.parent.rglob("*"))
+
+
 def test_silver_holds_no_direct_identifiers(spark, silver):
     columns = set(spark.table("silver.exam_observations").columns)
     assert not columns & {"name", "id_number", "phone", "exam_id"}
