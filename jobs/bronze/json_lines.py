@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 
 from healthlake.schemas import SourceFormat
 from jobs.bronze.delimited import ParsedFile, Reject
@@ -17,6 +18,10 @@ from jobs.bronze.delimited import ParsedFile, Reject
 def _as_delivered(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)  # the text json.dumps would give, at a fraction of its cost on the hot path
     return json.dumps(value, ensure_ascii=False)
 
 

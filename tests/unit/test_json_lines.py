@@ -33,3 +33,16 @@ def test_unknown_keys_are_kept_as_drift_and_missing_keys_are_null():
     assert parsed.unknown_headers == ["battery"]
     row = dict(zip(parsed.columns, parsed.rows[0], strict=True))
     assert row["battery"] == '{"level": 80}' and row["sbp"] is None
+
+
+def test_scalars_keep_their_json_text():
+    record = '{"device_sn": "BPM3", "seq": 12, "sbp": 18.6, "dbp": 1e2, "pulse": null, "unit": true}'
+    parsed = parse_json_lines(record.encode(), FMT)
+    row = dict(zip(parsed.columns, parsed.rows[0], strict=True))
+    assert (row["reading_seq"], row["sbp"], row["dbp"], row["pulse"], row["unit"]) == (
+        "12",
+        "18.6",
+        "100.0",
+        None,
+        "true",
+    )
