@@ -3,6 +3,7 @@ pipeline's own data errors into a clear task failure (no retry: retrying cannot 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +48,8 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
             spark_factory.last_start_seconds = None  # reported once, by the step that paid for it
             result = body(settings, spark, run_id)
         except DATA_ERRORS as exc:
-            append(settings, StepRecord(**base, status="failed", seconds=0.0, detail=str(exc)))
+            elapsed = round(time.monotonic() - watch.started, 2)
+            append(settings, StepRecord(**base, status="failed", seconds=elapsed, detail=str(exc)))
             raise AirflowFailException(str(exc)) from exc
     append(
         settings,
