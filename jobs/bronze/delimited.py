@@ -32,6 +32,16 @@ class ParsedFile:
     rejects: list[Reject] = field(default_factory=list)
 
 
+def decode_line(raw: bytes, number: int, encoding: str) -> str | Reject:
+    """The line as text, or the reject that names the first byte the encoding cannot read."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return Reject(
+            number, f"bytes not valid {encoding} at offset {exc.start}", raw.decode(encoding, errors="replace")
+        )
+
+
 def _split(line: str, delimiter: str) -> list[str]:
     if '"' not in line:
         return line.split(delimiter)
@@ -66,16 +76,9 @@ def parse_delimited(data: bytes, fmt: SourceFormat) -> ParsedFile:
         raw = raw.rstrip(b"\r")
         if not raw.strip():
             continue  # a blank line carries no record
-        try:
-            text = raw.decode(fmt.encoding)
-        except UnicodeDecodeError as exc:
-            parsed.rejects.append(
-                Reject(
-                    number,
-                    f"bytes not valid {fmt.encoding} at offset {exc.start}",
-                    raw.decode(fmt.encoding, errors="replace"),
-                )
-            )
+        text = decode_line(raw, number, fmt.encoding)
+        if isinstance(text, Reject):
+            parsed.rejects.append(text)
             continue
         try:
             values = _split(text, fmt.delimiter)

@@ -12,7 +12,7 @@ import json
 import math
 
 from healthlake.schemas import SourceFormat
-from jobs.bronze.delimited import ParsedFile, Reject
+from jobs.bronze.delimited import ParsedFile, Reject, decode_line
 
 
 def _as_delivered(value: object) -> str | None:
@@ -33,16 +33,9 @@ def parse_json_lines(data: bytes, fmt: SourceFormat) -> ParsedFile:
         raw = raw.rstrip(b"\r")
         if not raw.strip():
             continue
-        try:
-            text = raw.decode(fmt.encoding)
-        except UnicodeDecodeError as exc:
-            rejects.append(
-                Reject(
-                    number,
-                    f"bytes not valid {fmt.encoding} at offset {exc.start}",
-                    raw.decode(fmt.encoding, errors="replace"),
-                )
-            )
+        text = decode_line(raw, number, fmt.encoding)
+        if isinstance(text, Reject):
+            rejects.append(text)
             continue
         try:
             record = json.loads(text)
