@@ -2,12 +2,13 @@
 ### Public-health system ingest (基本公共卫生)
 
 Takes the community public-health system's daily JSON-lines exports of hypertension and type 2
-diabetes follow-up forms (national basic public health service specification, 3rd edition) from
-`$HEALTHLAKE_HOME/landing/public_health/` into `bronze.public_health__chronic_followups`, values
-as delivered (codes or the printed text some centres send). Unparseable lines go to
+diabetes follow-up forms and TCM constitution assessments of the elderly (national basic public
+health service specification, 3rd edition) from `$HEALTHLAKE_HOME/landing/public_health/` into
+`bronze.public_health__chronic_followups` and `bronze.public_health__tcm_assessments`, values as
+delivered (codes or the printed text some centres send; the 33 answers as a JSON array). Unparseable lines go to
 `quarantine.bronze_rejects` with file, line and reason; files already ingested are skipped.
 
-Produces the Asset `bronze.public_health__chronic_followups`.
+Produces the Assets `bronze.public_health__chronic_followups` and `bronze.public_health__tcm_assessments`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from healthlake import tasks
-from healthlake.assets import BRONZE_CHRONIC_FOLLOWUPS
+from healthlake.assets import BRONZE_CHRONIC_FOLLOWUPS, BRONZE_TCM_ASSESSMENTS
 
 
 @dag(
@@ -33,7 +34,12 @@ def public_health_ingest():
     def ingest_chronic_followups() -> dict:
         return tasks.ingest_files(get_current_context(), "public_health_followups")
 
+    @task(outlets=[BRONZE_TCM_ASSESSMENTS])
+    def ingest_tcm_assessments() -> dict:
+        return tasks.ingest_files(get_current_context(), "public_health_tcm")
+
     ingest_chronic_followups()
+    ingest_tcm_assessments()
 
 
 public_health_ingest()

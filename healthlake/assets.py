@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from airflow.sdk import Asset
 
+from healthlake.schemas import database_source
+
 
 def table_asset(layer: str, table: str) -> Asset:
     return Asset(name=f"{layer}.{table}", uri=f"x-healthlake://{layer}/{table}", group=layer)
@@ -12,5 +14,7 @@ def table_asset(layer: str, table: str) -> Asset:
 BRONZE_EXAM_ITEMS = table_asset("bronze", "exam_system__exam_items")
 BRONZE_DEVICE_READINGS = table_asset("bronze", "home_bp_devices__readings")
 BRONZE_CHRONIC_FOLLOWUPS = table_asset("bronze", "public_health__chronic_followups")
+BRONZE_TCM_ASSESSMENTS = table_asset("bronze", "public_health__tcm_assessments")
+BRONZE_HIS = {table: table_asset("bronze", f"his__{table}") for table in database_source("his").tables}
 SILVER_EXAM_OBSERVATIONS = table_asset("silver", "exam_observations")
 GOLD_RESIDENT_HEALTH_PROFILE = table_asset("gold", "resident_health_profile")

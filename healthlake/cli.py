@@ -11,7 +11,9 @@ import sys
 import time
 from datetime import date
 
+from healthlake.his_database import HisUnavailableError
 from healthlake.jars import JarsMissingError
+from healthlake.schemas import database_source
 from healthlake.settings import REPO_ROOT, SettingsError, get_settings
 
 EPILOG = """\
@@ -43,6 +45,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(f"Generating {args.residents:,} synthetic residents (seed {args.seed}), {args.start} to {args.end} ...")
     report = generate(settings, args.residents, args.seed, args.start, args.end)
     for feed, per_file in report.files.items():
+        if feed == "his":
+            where = f"PostgreSQL {settings.his_host}:{settings.his_port}/{settings.his_database}"
+            print(f"  {feed}: {sum(per_file.values()):,} rows in {len(per_file)} tables, {where}")
+            continue
         folder = settings.landing_dir / source_format(feed).source_system
         print(f"  {feed}: {sum(per_file.values()):,} records in {len(per_file)} files, {folder}")
     print(
@@ -52,8 +58,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate_changes(args: argparse.Namespace) -> int:
+    from healthlake import his_database
+    from healthlake.synth.his import simulate_changes
+
+    settings = get_settings()
+    his_database.ensure_running(settings)
+    changed = simulate_changes(settings, args.share, args.seed)
+    print("HIS rows changed: " + ", ".join(f"{kind} {count:,}" for kind, count in changed.items()))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from healthlake import airflow_env, console, runlog, summary
+    from healthlake import airflow_env, console, his_database, runlog, summary
     from healthlake.pipeline import PipelineError, new_pipeline_run, run_pipeline
     from healthlake.spark import get_spark
 
@@ -62,6 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"healthlake: the landing zone {settings.landing_dir} is empty; run `healthlake generate` first.",
               file=sys.stderr)  # fmt: skip
         return 2
+    his_database.ensure_running(settings)  # the embedded HIS server, after a reboot say
     airflow_env.ensure_database(settings)  # prints a line when it has work to do
     pipeline_run = new_pipeline_run()
     log_file = settings.logs_dir / "pipeline" / f"{pipeline_run}.log"
@@ -128,11 +146,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def _jobs() -> dict:
     """The jobs a user (or spark-submit on a cluster) can launch without Airflow."""
-    from jobs.bronze import ingest_files
+    from jobs.bronze import extract_database, ingest_files
     from jobs.silver import exam_observations
+
+    def extract_his(settings, spark, run_id, args):
+        tables = [args.table] if args.table else list(database_source("his").tables)
+        return [extract_database.run(spark, settings, table, run_id) for table in tables]
 
     return {
         "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.feed, run_id),
+        "bronze-extract-his": extract_his,
         "silver-exam-observations": lambda s, spark, run_id, a: exam_observations.run(spark, s, run_id),
     }
 
@@ -149,7 +172,8 @@ def cmd_job(args: argparse.Namespace) -> int:
         spark = get_spark(settings, app_name=f"healthlake-{'+'.join(args.names)}")
         master = spark.sparkContext.master
         for name in args.names:
-            results.append(jobs[name](settings, spark, run_id, args))
+            result = jobs[name](settings, spark, run_id, args)
+            results.extend(result if isinstance(result, list) else [result])
     for result in results:
         print(
             f"{result.job}: {result.rows_in:,} rows in, {result.rows_written:,} published, "
@@ -225,10 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser(
         "generate",
         help="write synthetic source files into the landing zone",
-        description="Generate a synthetic population and the files its source systems deliver (the exam "
+        description="Generate a synthetic population and what its source systems deliver: the exam "
         "system's daily GBK CSV exports, home BP devices' JSON-lines micro-batches, the public-health system's "
-        "daily follow-up forms), with a known share of "
-        "damaged, late and duplicated records. The ground truth goes to "
+        "daily follow-up forms and TCM assessments, and the HIS's PostgreSQL database (started on loopback if "
+        "needed; its tables are replaced). Identifiers vary between systems as they do in life, and a known share "
+        "of records is damaged, late or duplicated. The ground truth goes to "
         "HEALTHLAKE_HOME/ground_truth, which the pipeline never reads. Same seed, same bytes.",
     )
     gen.add_argument("--residents", type=_positive, default=10_000, help="number of residents (default 10000)")
@@ -236,6 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--start", type=_date, default=date(2026, 1, 1), help="first exam date (default 2026-01-01)")
     gen.add_argument("--end", type=_date, default=date(2026, 6, 30), help="last exam date (default 2026-06-30)")
     gen.set_defaults(func=cmd_generate)
+
+    changes = sub.add_parser(
+        "simulate-changes",
+        help="update and cancel a share of HIS rows now, as a day in the hospitals would",
+        description="Play a day of the HIS after an extraction: open stays are discharged, a share of diagnosis "
+        "codes corrected, outpatient visits cancelled (with their prescriptions and diagnoses) and phones changed, "
+        "each with updated_at = now(). The next HIS extract picks them up as new row versions.",
+    )
+    changes.add_argument("--share", type=float, default=0.01, help="share of rows to change (default 0.01)")
+    changes.add_argument("--seed", type=int, default=1, help="random seed of the sample (default 1)")
+    changes.set_defaults(func=cmd_simulate_changes)
 
     run = sub.add_parser(
         "run",
@@ -264,11 +300,19 @@ def build_parser() -> argparse.ArgumentParser:
         "HEALTHLAKE_SPARK_MASTER (local by default) and print their counts. Airflow's DAGs run the very same code.",
     )
     job.add_argument(
-        "names", nargs="+", choices=("bronze-ingest", "silver-exam-observations"), help="jobs to run, in order"
+        "names",
+        nargs="+",
+        choices=("bronze-ingest", "bronze-extract-his", "silver-exam-observations"),
+        help="jobs to run, in order",
     )
     feeds = sorted(p.stem for p in (REPO_ROOT / "schemas" / "sources").glob("*.yaml"))
     job.add_argument(
         "--feed", default="exam_system", choices=feeds, help="feed for bronze-ingest (default exam_system)"
+    )
+    job.add_argument(
+        "--table",
+        choices=sorted(database_source("his").tables),
+        help="HIS table for bronze-extract-his (default: every table)",
     )
     job.set_defaults(func=cmd_job)
 
@@ -306,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except (SettingsError, JarsMissingError) as exc:
+    except (SettingsError, JarsMissingError, HisUnavailableError) as exc:
         print(f"healthlake: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

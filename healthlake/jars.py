@@ -19,6 +19,8 @@ from healthlake.console import output_to
 from healthlake.settings import Settings, get_settings
 
 MANIFEST = "manifest.json"
+# The HIS source is PostgreSQL, read over JDBC.
+POSTGRES_JDBC = "org.postgresql:postgresql:42.7.14"
 
 
 class JarsMissingError(RuntimeError):
@@ -26,12 +28,12 @@ class JarsMissingError(RuntimeError):
 
 
 def maven_coordinates() -> list[str]:
-    """Coordinates matching the installed Python packages, as delta-spark's own helper derives them."""
+    """Delta's jar matching the installed Python packages (as delta-spark's own helper derives it), and JDBC."""
     import pyspark
 
     spark_minor = ".".join(pyspark.__version__.split(".")[:2])
     delta_version = metadata.version("delta-spark")
-    return [f"io.delta:delta-spark_{spark_minor}_2.13:{delta_version}"]
+    return [f"io.delta:delta-spark_{spark_minor}_2.13:{delta_version}", POSTGRES_JDBC]
 
 
 _ARTIFACT_VERSION = re.compile(r"^(?P<artifact>.+?)-(?P<version>\d.*)\.jar$")
@@ -67,7 +69,7 @@ def cached_jars(settings: Settings) -> list[Path]:
     wanted = maven_coordinates()
     if manifest is None or manifest.get("coordinates") != wanted:
         raise JarsMissingError(
-            f"The Delta Lake jars for {', '.join(wanted)} are not in {settings.jar_cache}. "
+            f"The jars for {', '.join(wanted)} are not in {settings.jar_cache}. "
             "Run `make setup` (it fetches them from Maven Central once)."
         )
     jars = [settings.jar_cache / name for name in manifest["jars"]]

@@ -19,6 +19,7 @@ PIPELINE = (
     "exam_system_ingest",
     "home_bp_devices_ingest",
     "public_health_ingest",
+    "his_ingest",
     "silver_exam_observations",
     "gold_marts",
 )

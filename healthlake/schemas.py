@@ -52,6 +52,54 @@ class SourceFormat:
         return f"{self.source_system}__{self.entity}"
 
 
+@dataclass(frozen=True)
+class DatabaseColumn:
+    column: str
+    type: str  # the source database's type
+    description: str
+    pii: str = "none"
+
+
+@dataclass(frozen=True)
+class DatabaseTable:
+    name: str
+    description: str
+    primary_key: str
+    columns: tuple[DatabaseColumn, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.column for c in self.columns]
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """A source system read from its database (schemas/databases/<name>.yaml)."""
+
+    source_system: str
+    schema: str
+    watermark_column: str
+    tables: dict[str, DatabaseTable]
+
+    def bronze_table(self, table: str) -> str:
+        return f"{self.source_system}__{table}"
+
+
+@cache
+def database_source(name: str) -> DatabaseSource:
+    raw = yaml.safe_load((SCHEMAS_DIR / "databases" / f"{name}.yaml").read_text(encoding="utf-8"))
+    tables = {
+        table: DatabaseTable(
+            name=table,
+            description=spec["description"],
+            primary_key=spec["primary_key"],
+            columns=tuple(DatabaseColumn(**c) for c in spec["columns"]),
+        )
+        for table, spec in raw["tables"].items()
+    }
+    return DatabaseSource(raw["source_system"], raw["schema"], raw["watermark_column"], tables)
+
+
 @cache
 def data_elements() -> dict[str, DataElement]:
     raw = yaml.safe_load((SCHEMAS_DIR / "data_elements.yaml").read_text(encoding="utf-8"))

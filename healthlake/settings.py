@@ -50,7 +50,14 @@ class Settings:
     spark_executor_python: str | None
     spark_ui: bool
     dbt_threads: int
+    his_host: str = "127.0.0.1"
+    his_port: int = 55432
+    his_database: str = "his"
+    his_user: str = "healthlake"
+    his_jdbc_partitions: int = 2
+    his_watermark_overlap_seconds: int = 300
     pseudonym_key_env: str | None = field(default=None, repr=False)
+    his_password_env: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,7 +75,16 @@ class Settings:
             spark_executor_python=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_PYTHON") or None,
             spark_ui=os.environ.get("HEALTHLAKE_SPARK_UI", "0") == "1",
             dbt_threads=_env_int("HEALTHLAKE_DBT_THREADS", 1),
+            # The HIS database (scripts/postgres.sh serves one on loopback for the embedded set-up).
+            his_host=os.environ.get("HEALTHLAKE_HIS_HOST", "127.0.0.1"),
+            his_port=_env_int("HEALTHLAKE_HIS_PORT", 55432),
+            his_database=os.environ.get("HEALTHLAKE_HIS_DATABASE", "his"),
+            his_user=os.environ.get("HEALTHLAKE_HIS_USER", "healthlake"),
+            his_jdbc_partitions=_env_int("HEALTHLAKE_HIS_JDBC_PARTITIONS", 2),
+            # Each extract re-reads this much before the last watermark, for rows committed late.
+            his_watermark_overlap_seconds=_env_int("HEALTHLAKE_HIS_WATERMARK_OVERLAP_SECONDS", 300),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
+            his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
         )
 
     # --- the layout under HEALTHLAKE_HOME -------------------------------------------------------
@@ -146,6 +162,23 @@ class Settings:
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_hex(32))
         return key_file.read_text().strip().encode()
+
+    @property
+    def his_jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.his_host}:{self.his_port}/{self.his_database}"
+
+    def his_password(self) -> str:
+        """HEALTHLAKE_HIS_PASSWORD wins; the embedded server's own is the one scripts/postgres.sh made."""
+        if self.his_password_env:
+            return self.his_password_env
+        password_file = self.home / "secrets" / "his.password"
+        try:
+            return password_file.read_text().strip()
+        except FileNotFoundError:
+            raise SettingsError(
+                f"No HIS database password: set HEALTHLAKE_HIS_PASSWORD, or start the embedded server "
+                f"with `scripts/postgres.sh start` (it keeps one in {password_file})."
+            ) from None
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for every Airflow process: its home, SQLite database and our DAG folder."""

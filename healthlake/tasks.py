@@ -81,6 +81,16 @@ def ingest_files(context: dict[str, Any], feed: str) -> dict:
     )
 
 
+def extract_database(context: dict[str, Any], source: str, table: str) -> dict:
+    from jobs.bronze import extract_database as job
+
+    return launch(
+        context,
+        f"bronze extract {source}.{table}",
+        lambda s, spark, run_id: job.run(spark, s, table, run_id, source_name=source),
+    )
+
+
 def standardise_exam_observations(context: dict[str, Any]) -> dict:
     from jobs.silver import exam_observations as job
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,10 @@ def pytest_configure(config):
     os.environ["HEALTHLAKE_HOME"] = str(_HOME)
     os.environ.pop("HEALTHLAKE_SPARK_MASTER", None)
     os.environ.pop("HEALTHLAKE_PSEUDONYM_KEY", None)
+    # The tests' own HIS server (started on first use by the generator) on a free loopback port.
+    for name in ("HEALTHLAKE_HIS_HOST", "HEALTHLAKE_HIS_PASSWORD", "HEALTHLAKE_HIS_DATABASE"):
+        os.environ.pop(name, None)
+    os.environ["HEALTHLAKE_HIS_PORT"] = str(_free_port())
     from healthlake import airflow_env
     from healthlake.settings import get_settings
 
@@ -28,7 +34,16 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    from healthlake.his_database import SERVER_SCRIPT
+
+    subprocess.run([str(SERVER_SCRIPT), "stop"], capture_output=True)
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +102,36 @@ def followup_bronze(spark, settings, generated):
     from jobs.bronze import ingest_files
 
     return ingest_files.run(spark, settings, "public_health_followups", run_id="test_followup_bronze")
+
+
+@pytest.fixture(scope="session")
+def tcm_bronze(spark, settings, generated):
+    from jobs.bronze import ingest_files
+
+    return ingest_files.run(spark, settings, "public_health_tcm", run_id="test_tcm_bronze")
+
+
+@pytest.fixture(scope="session")
+def file_bronze(bronze, device_bronze, followup_bronze, tcm_bronze):
+    """Every file feed in bronze, by feed."""
+    return {
+        "exam_system": bronze,
+        "home_bp_devices": device_bronze,
+        "public_health_followups": followup_bronze,
+        "public_health_tcm": tcm_bronze,
+    }
+
+
+@pytest.fixture(scope="session")
+def his_bronze(spark, settings, generated):
+    """Every HIS table extracted once, by table."""
+    from healthlake.schemas import database_source
+    from jobs.bronze import extract_database
+
+    return {
+        table: extract_database.run(spark, settings, table, run_id="test_his_bronze")
+        for table in database_source("his").tables
+    }
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from healthlake.schemas import SourceFormat
+from healthlake.synth.identity import IdentityVariation, render
 
 INSTITUTIONS = ["H4301001", "H4301002", "H4301015", "C4301110", "C4302021"]
 
@@ -34,6 +35,10 @@ class Damage:
 
     mistyped_id: float = 0.01
     missing_id: float = 0.005
+    legacy_id: float = 0.02
+    name_typo: float = 0.01
+    name_spaces: float = 0.02
+    changed_phone: float = 0.05
     not_measured: float = 0.004
     implausible: float = 0.0005
     broken_line: float = 0.00005
@@ -83,22 +88,31 @@ def generate_exam_items(
     date_str = pd.DatetimeIndex(exam_date).strftime("%Y%m%d").to_numpy(dtype=str)
     exam_id = np.char.add(np.char.add("TJ", date_str), np.char.zfill(np.arange(n).astype(str), 7))
 
-    id_number = people["id_number"].to_numpy(dtype=object).copy()
-    mistyped = rng.random(n) < damage.mistyped_id
-    # A mistyped digit in the sequence part breaks the check character.
-    id_number[mistyped] = [v[:15] + str((int(v[15]) + 1) % 10) + v[16:] for v in id_number[mistyped]]
-    id_number[rng.random(n) < damage.missing_id] = ""
+    identity = render(
+        people,
+        rng,
+        IdentityVariation(
+            name_typo=damage.name_typo,
+            name_spaces=damage.name_spaces,
+            legacy_id=damage.legacy_id,
+            mistyped_id=damage.mistyped_id,
+            lowercase_x=0.3,
+            missing_id=damage.missing_id,
+            changed_phone=damage.changed_phone,
+        ),
+    )
 
     exams = pd.DataFrame(
         {
             "体检编号": exam_id,
             "体检日期": pd.DatetimeIndex(exam_date).strftime("%Y-%m-%d"),
             "体检机构代码": institution,
-            "姓名": people["name"],
+            "姓名": identity["name"],
             "性别": np.where(people["sex_code"] == "1", "男", "女"),
             "出生日期": pd.DatetimeIndex(people["birth_date"]).strftime("%Y-%m-%d"),
-            "身份证号": id_number,
-            "联系电话": people["phone"],
+            "证件类型": identity["id_type"],
+            "身份证号": identity["id_number"],
+            "联系电话": identity["phone"],
             "_person_id": people["person_id"],
         }
     )

@@ -5,22 +5,30 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 
+from healthlake import his_database
 from healthlake.schemas import source_format
 from healthlake.settings import Settings
+from healthlake.synth import his
 from healthlake.synth.exam_system import Damage, generate_exam_items, write_daily_files
 from healthlake.synth.home_bp_devices import DeviceDamage, generate_readings, write_batches
 from healthlake.synth.population import generate_residents
-from healthlake.synth.public_health import FollowupDamage, generate_followups, write_daily_exports
+from healthlake.synth.public_health import (
+    FollowupDamage,
+    generate_followups,
+    generate_tcm_assessments,
+    write_daily_exports,
+    write_tcm_exports,
+)
 
 
 @dataclass(frozen=True)
 class GenerationReport:
     residents: int
-    files: dict[str, dict[str, int]]  # source system -> {file name: records}
+    files: dict[str, dict[str, int]]  # feed -> {file name (or database table): records}
     seconds: float
 
     @property
@@ -37,6 +45,7 @@ def generate(
     damage: Damage | None = None,
     device_damage: DeviceDamage | None = None,
     followup_damage: FollowupDamage | None = None,
+    with_his: bool = True,
 ) -> GenerationReport:
     if end < start:
         raise ValueError(f"the end date {end} is before the start date {start}")
@@ -57,6 +66,17 @@ def generate(
         forms, settings.landing_dir / "public_health", rng, followup_damage
     )
 
+    his_tables = None
+    if with_his:
+        his_database.ensure_running(settings)
+        his_tables = his.generate_his(people, rng, start, end, generated_at=datetime.now(UTC))
+        his.load(settings, his_tables)
+        files["his"] = dict(his_tables.counts())
+
+    assessments = generate_tcm_assessments(people, rng, start, end)
+    # Both public-health exports land in one folder; the feed is told apart by the file name.
+    files["public_health_tcm"] = write_tcm_exports(assessments, settings.landing_dir / "public_health", rng)
+
     truth = settings.ground_truth_dir
     truth.mkdir(parents=True, exist_ok=True)
     people.to_parquet(truth / "residents.parquet", index=False)
@@ -71,5 +91,13 @@ def generate(
         forms[["form_id", "_person_id"]].rename(columns={"_person_id": "person_id"}).to_parquet(
             truth / "followup_people.parquet", index=False
         )
+    if his_tables is not None:
+        his_tables.patients[["patient_id", "_person_id"]].rename(columns={"_person_id": "person_id"}).to_parquet(
+            truth / "his_people.parquet", index=False
+        )
+    if not assessments.empty:
+        assessments[["assessment_id", "_person_id", "_latent_constitution"]].rename(
+            columns={"_person_id": "person_id", "_latent_constitution": "latent_constitution"}
+        ).to_parquet(truth / "tcm_people.parquet", index=False)
     (truth / "source_files.json").write_text(json.dumps({**files, "seed": seed, "residents": residents}, indent=2))
     return GenerationReport(residents=residents, files=files, seconds=time.monotonic() - started)

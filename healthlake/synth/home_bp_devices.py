@@ -7,13 +7,15 @@ readings out of order, and a share of uploads is re-sent in the next batch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from healthlake.synth.identity import IdentityVariation, render
+from healthlake.synth.json_lines import json_lines
 
 KPA_PER_MMHG = 0.133322
 BATCH_HOURS = 4
@@ -55,6 +57,8 @@ def generate_readings(
     lag_minutes[late] += rng.integers(1, 6, late.sum()) * 1440
     uploaded_at = measured_at + lag_minutes.astype("timedelta64[m]")
 
+    # The ID number bound at device registration, as the family typed it into the app.
+    owner_id_numbers = render(owners, rng, IdentityVariation(mistyped_id=0.005, missing_id=0.03))["id_number"]
     people = owners.iloc[owner_index]
     sbp = people["sbp_mean"].to_numpy() - 5 + rng.normal(0, 9, n) + evening * rng.normal(-2, 3, n)
     dbp = people["dbp_mean"].to_numpy() - 3 + rng.normal(0, 6, n)
@@ -76,7 +80,7 @@ def generate_readings(
         {
             "device_sn": device_sn,
             "seq": seq,
-            "id_no": people["id_number"].to_numpy(),
+            "id_no": owner_id_numbers.to_numpy()[owner_index],
             "measured_at": measured_at,
             "sbp": sbp_out,
             "dbp": dbp_out,
@@ -106,21 +110,21 @@ def write_batches(
     frame = readings.assign(
         measured_at=_iso(readings["measured_at"]), uploaded_at=_iso(readings["uploaded_at"]), _batch=batch
     )
-    sbp_is_whole = frame["unit"] == "mmHg"
+    # Devices that report mmHg send whole numbers; kPa devices one decimal.
+    whole = frame["unit"] == "mmHg"
+    for column in ("sbp", "dbp"):
+        frame[column] = frame[column].astype(object).where(~whole, frame[column].astype(np.int64))
+    frame = frame.sample(frac=1.0, random_state=int(rng.integers(0, 2**31)))  # arrival order is not measurement order
+    lines = json_lines(
+        frame.drop(columns=["_person_id"]),
+        strings=["device_sn", "id_no", "measured_at", "unit", "uploaded_at"],
+        numbers=["seq", "sbp", "dbp", "pulse"],
+    )
+    cut = rng.random(len(lines)) < damage.broken_json
+    lines[cut] = lines[cut].map(lambda line: line[: len(line) // 2])  # a line cut short in transmission
     lines_per_file = {}
-    for window, rows in frame.groupby("_batch", sort=True):
-        rows = rows.sample(frac=1.0, random_state=int(rng.integers(0, 2**31)))  # arrival order is not measurement order
-        lines = []
-        for record, whole in zip(
-            rows.drop(columns=["_batch", "_person_id"]).to_dict("records"), sbp_is_whole.loc[rows.index], strict=True
-        ):
-            if whole:
-                record["sbp"], record["dbp"] = int(record["sbp"]), int(record["dbp"])
-            line = json.dumps(record, ensure_ascii=False)
-            if rng.random() < damage.broken_json:
-                line = line[: len(line) // 2]
-            lines.append(line)
+    for window, batch_lines in lines.groupby(frame["_batch"], sort=True):
         name = f"readings_{window:%Y%m%dT%H%M}.jsonl"
-        (out_dir / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        lines_per_file[name] = len(lines)
+        (out_dir / name).write_text("\n".join(batch_lines) + "\n", encoding="utf-8")
+        lines_per_file[name] = len(batch_lines)
     return lines_per_file

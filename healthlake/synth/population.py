@@ -25,10 +25,29 @@ GIVEN_CHARS = list(
     "峰志俊丹萍鑫欣怡佳慧颖瑶晶亮成龙宏春梦思雨家豪博涵子轩梓"
 )
 
+CITIES = {"4301": "长沙市", "4302": "株洲市", "4303": "湘潭市", "4306": "岳阳市"}
+STREETS = ["人民路", "解放路", "五一大道", "芙蓉中路", "韶山路", "建设路", "中山路", "新华路", "东风路", "银盆岭路"]
+PHONE_PREFIXES = np.array(
+    ["138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187", "188", "199"]
+)
+# CV02.01.101: most residents hold a resident ID card (01); a few foreign residents only a passport (03).
+PASSPORT_SHARE = 0.003
+
 # Age pyramid in 5-year bands 0-4 ... 90-94 (a rough shape of China's 2020 census).
 AGE_BAND_WEIGHTS = np.array(
     [5.5, 6.5, 6.3, 5.6, 5.3, 6.3, 8.0, 7.2, 6.8, 8.0, 8.6, 7.7, 5.8, 5.2, 3.7, 2.4, 1.5, 0.8, 0.3]
 )
+
+
+def random_digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    """n strings of `width` random digits (np.char.zfill cannot take an empty array)."""
+    if n == 0:
+        return np.array([], dtype=f"<U{width}")
+    return np.char.zfill(rng.integers(0, 10**width, size=n).astype(str), width)
+
+
+def phone_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.char.add(rng.choice(PHONE_PREFIXES, size=n), random_digits(rng, n, 8))
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -58,7 +77,10 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
     sequence = rng.integers(0, 500, size=n) * 2 + (sex == "1").astype(np.int64)
     birth_str = pd.DatetimeIndex(birth).strftime("%Y%m%d").to_numpy(dtype=str)
     first17 = np.char.add(np.char.add(district, birth_str), np.char.zfill(sequence.astype(str), 3))
-    id_number = np.char.add(first17, check_chars_vectorised(first17))
+    id_number = np.char.add(first17, check_chars_vectorised(first17)).astype(object)
+    passport = rng.random(n) < PASSPORT_SHARE
+    id_type = np.where(passport, "03", "01")
+    id_number[passport] = np.char.add("P", random_digits(rng, int(passport.sum()), 7))
 
     surname = rng.choice(np.array(SURNAMES), size=n)
     given_len = rng.choice([1, 2], size=n, p=[0.3, 0.7])
@@ -66,10 +88,12 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
     second_char = np.where(given_len == 2, rng.choice(np.array(GIVEN_CHARS), size=n), "")
     name = np.char.add(np.char.add(surname, first_char), second_char)
 
-    prefixes = np.array(
-        ["138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187", "188", "199"]
-    )
-    phone = np.char.add(rng.choice(prefixes, size=n), np.char.zfill(rng.integers(0, 10**8, size=n).astype(str), 8))
+    phone = phone_numbers(rng, n)
+    city = pd.Series(district).str[:4].map(CITIES).to_numpy(dtype=str)
+    address = (
+        "湖南省" + pd.Series(city) + pd.Series(district).map(DISTRICTS) + pd.Series(rng.choice(STREETS, size=n))
+        + pd.Series(rng.integers(1, 400, size=n).astype(str)) + "号"
+    ).to_numpy(dtype=str)  # fmt: skip
 
     has_hypertension = rng.random(n) < hypertension_probability(age)
     # Each resident's usual pressure; treated hypertensives land on both sides of 140/90.
@@ -83,8 +107,10 @@ def generate_residents(n: int, rng: np.random.Generator, as_of: date) -> pd.Data
             "birth_date": birth.astype("datetime64[D]"),
             "age": age,
             "district_code": district,
+            "id_type": id_type,
             "id_number": id_number,
             "phone": phone,
+            "address": address,
             "has_hypertension": has_hypertension,
             "has_diabetes": rng.random(n) < diabetes_probability(age),
             "sbp_mean": np.round(sbp_mean, 1),

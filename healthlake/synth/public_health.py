@@ -1,4 +1,5 @@
-"""The community public-health system's chronic-disease follow-up forms, one JSON-lines file a day.
+"""The community public-health system's exports, one JSON-lines file a day per form: chronic-disease
+follow-ups and TCM constitution assessments of the elderly.
 
 Managed patients (hypertensive residents aged 35 and over, type 2 diabetics) are followed up about
 once a quarter; a fifth of them are non-adherent and seen less often. Each form's classification
@@ -7,13 +8,16 @@ follows the specification's thresholds on that visit's readings (BP < 140/90, fa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from healthlake.standards import tcm_constitution as tcm
+from healthlake.synth.identity import IdentityVariation, render
+from healthlake.synth.json_lines import json_lines, quoted
 
 CENTRES = ["C4301101", "C4301102", "C4301103", "C4301201", "C4301301", "C4302101"]
 DOCTORS = ["周医生", "陈医生", "刘医生", "黄医生", "吴医生"]
@@ -52,6 +56,7 @@ def generate_followups(
     n = len(visits)
     if n == 0:
         return pd.DataFrame()
+    identity = render(visits, rng, IdentityVariation(name_spaces=0.02, mistyped_id=0.005, missing_id=0.005))
 
     sbp = np.round(visits["sbp_mean"].to_numpy() + rng.normal(0, 8, n) + visits["non_adherent"] * 8)
     dbp = np.round(visits["dbp_mean"].to_numpy() + rng.normal(0, 5, n) + visits["non_adherent"] * 4)
@@ -69,8 +74,8 @@ def generate_followups(
             "form_id": np.char.add("SF", np.char.zfill(np.arange(1, n + 1).astype(str), 9)),
             "form_type": visits["form_type"].to_numpy(),
             "org_code": rng.choice(np.array(CENTRES), n),
-            "id_no": visits["id_number"].to_numpy(),
-            "name": visits["name"].to_numpy(),
+            "id_no": identity["id_number"].to_numpy(),
+            "name": identity["name"].to_numpy(),
             "followup_date": visits["followup_date"].to_numpy(),
             "method": method,
             "sbp": sbp.astype(np.int64),
@@ -93,32 +98,117 @@ def generate_followups(
     ).sort_values(["followup_date", "form_id"], ignore_index=True)
 
 
+NUMERIC_FIELDS = [
+    "sbp", "dbp", "weight_kg", "heart_rate", "fpg", "cigarettes_per_day", "alcohol_ml_per_day",
+    "exercise_per_week", "adverse_reaction", "hypoglycaemia", "result",
+]  # fmt: skip
+
+
+def _write_daily(lines: pd.Series, days: pd.Series, out_dir: Path, prefix: str) -> dict[str, int]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines_per_file = {}
+    for day, day_lines in lines.groupby(days, sort=True):
+        name = f"{prefix}_{day.replace('-', '')}.jsonl"
+        (out_dir / name).write_text("\n".join(day_lines) + "\n", encoding="utf-8")
+        lines_per_file[name] = len(day_lines)
+    return lines_per_file
+
+
+def _cut_short(lines: pd.Series, rng: np.random.Generator, share: float) -> pd.Series:
+    cut = rng.random(len(lines)) < share
+    lines[cut] = lines[cut].map(lambda line: line[: len(line) // 2])
+    return lines
+
+
+def _coded(codes: pd.Series, text: dict[int, str], as_text: np.ndarray) -> pd.Series:
+    """A code as a JSON number, or as the printed text where a centre sends that instead."""
+    return codes.astype(str).where(~as_text, quoted(codes.map(text)))
+
+
 def write_daily_exports(
     forms: pd.DataFrame, out_dir: Path, rng: np.random.Generator, damage: FollowupDamage
 ) -> dict[str, int]:
     """One JSON-lines file per follow-up day; returns {file name: lines written}."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     if forms.empty:
+        out_dir.mkdir(parents=True, exist_ok=True)
         return {}
-    lines_per_file = {}
+    is_htn = forms["form_type"] == "hypertension"
+    as_text = rng.random(len(forms)) < damage.text_codes
     records = forms.drop(columns=["_person_id"]).assign(
         followup_date=pd.DatetimeIndex(forms["followup_date"]).strftime("%Y-%m-%d"),
         next_date=pd.DatetimeIndex(forms["next_date"]).strftime("%Y-%m-%d"),
+        method=_coded(forms["method"], METHOD_TEXT, as_text),
+        adherence=_coded(forms["adherence"], ADHERENCE_TEXT, as_text),
+        # The hypertension form has no glucose fields.
+        fpg=forms["fpg"].where(~is_htn),
+        hypoglycaemia=forms["hypoglycaemia"].astype(object).where(~is_htn),
     )
-    for day, rows in records.groupby("followup_date", sort=True):
-        lines = []
-        for record in rows.to_dict("records"):
-            if record["form_type"] == "hypertension":
-                del record["fpg"], record["hypoglycaemia"]
-            if rng.random() < damage.text_codes:
-                record["method"] = METHOD_TEXT[record["method"]]
-                record["adherence"] = ADHERENCE_TEXT[record["adherence"]]
-            record["referral"] = bool(record["referral"])
-            line = json.dumps(record, ensure_ascii=False, default=int)
-            if rng.random() < damage.broken_json:
-                line = line[: len(line) // 2]
-            lines.append(line)
-        name = f"followups_{day.replace('-', '')}.jsonl"
-        (out_dir / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        lines_per_file[name] = len(lines)
-    return lines_per_file
+    lines = json_lines(
+        records,
+        strings=["form_id", "form_type", "org_code", "id_no", "name", "followup_date", "next_date", "doctor"],
+        numbers=NUMERIC_FIELDS,
+        booleans=["referral"],
+        raw=["method", "adherence"],
+    )
+    return _write_daily(_cut_short(lines, rng, damage.broken_json), records["followup_date"], out_dir, "followups")
+
+
+def generate_tcm_assessments(residents: pd.DataFrame, rng: np.random.Generator, start: date, end: date) -> pd.DataFrame:
+    """Yearly TCM constitution assessments of residents aged 65 and over: the 33 answers and the verdict.
+
+    Each person has a latent constitution (balanced, or one biased type) that drives their answers;
+    the system's own conclusion is scored from the answers by the specification's rule.
+    """
+    days = (end - start).days + 1
+    elderly = residents[residents["age"] >= 65]
+    elderly = elderly[rng.random(len(elderly)) < 0.6 * min(days / 365.0, 1.0)].reset_index(drop=True)
+    n = len(elderly)
+    if n == 0:
+        return pd.DataFrame()
+    answers = np.clip(np.round(rng.normal(1.7, 0.7, (n, tcm.QUESTIONS))), 1, 5).astype(np.int64)
+    biased_codes = [c for c in tcm.TYPES if c != "01"]
+    latent = np.where(rng.random(n) < 0.35, "01", rng.choice(biased_codes, n))
+    for code in biased_codes:
+        rows = np.flatnonzero(latent == code)
+        for item in tcm.TYPES[code][1]:
+            answers[rows, item - 1] = np.clip(np.round(rng.normal(3.6, 0.8, len(rows))), 1, 5)
+    answers[latent == "01", 0] = rng.choice([4, 5], int((latent == "01").sum()))  # 精力充沛
+
+    judged = tcm.judge(answers)
+    conclusion = pd.Series("", index=range(n), dtype=object)
+    for code, (name, _, _) in tcm.TYPES.items():
+        verdict = pd.Series(judged[code])
+        listed = verdict != tcm.NO
+        conclusion = conclusion + (name + "(" + verdict + ");").where(listed, "")
+    identity = render(elderly, rng, IdentityVariation(name_spaces=0.02, missing_id=0.01, mistyped_id=0.005))
+    assessed = np.datetime64(start.isoformat(), "D") + rng.integers(0, days, n).astype("timedelta64[D]")
+    return pd.DataFrame(
+        {
+            "assessment_id": np.char.add("TZ", np.char.zfill(np.arange(1, n + 1).astype(str), 9)),
+            "org_code": rng.choice(np.array(CENTRES), n),
+            "id_no": identity["id_number"].to_numpy(),
+            "name": identity["name"].to_numpy(),
+            "assessment_date": assessed,
+            "answers": ["[" + ", ".join(map(str, row)) + "]" for row in answers],
+            "conclusion": conclusion.str.rstrip(";").to_numpy(),
+            "doctor": rng.choice(np.array(DOCTORS), n),
+            "_person_id": elderly["person_id"].to_numpy(),
+            "_latent_constitution": latent,
+        }
+    ).sort_values(["assessment_date", "assessment_id"], ignore_index=True)
+
+
+def write_tcm_exports(assessments: pd.DataFrame, out_dir: Path, rng: np.random.Generator) -> dict[str, int]:
+    """One JSON-lines file per assessment day; answers are a JSON array of 33 numbers."""
+    if assessments.empty:
+        return {}
+    records = assessments.drop(columns=["_person_id", "_latent_constitution"]).assign(
+        assessment_date=pd.DatetimeIndex(assessments["assessment_date"]).strftime("%Y-%m-%d")
+    )
+    lines = json_lines(
+        records,
+        strings=["assessment_id", "org_code", "id_no", "name", "assessment_date", "conclusion", "doctor"],
+        numbers=[],
+        raw=["answers"],
+    )
+    return _write_daily(lines, records["assessment_date"], out_dir, "tcm_assessments")

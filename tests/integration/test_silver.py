@@ -16,6 +16,8 @@ def expected_rule(row, ranges) -> str | None:
     id_number = (row["id_number"] or "").strip().upper()
     if not id_number:
         return "id_number.missing"
+    if len(id_number) != 18 or not id_number[:17].isdigit():
+        return "id_number.format"  # legacy 15-digit numbers and passports, until silver upgrades them
     if not is_valid(id_number):
         return "id_number.checksum"
     try:

@@ -6,7 +6,7 @@ HEADER = ",".join(c.header for c in FMT.columns)
 
 
 def row(exam_id="TJ1", value="120"):
-    return f"{exam_id},2026-01-02,H1,张三,男,1980-01-01,11010519491231002X,13800000000,TJ011,收缩压,{value},mmHg"
+    return f"{exam_id},2026-01-02,H1,张三,男,1980-01-01,01,11010519491231002X,13800000000,TJ011,收缩压,{value},mmHg"
 
 
 def encode(*lines: str) -> bytes:
@@ -27,7 +27,7 @@ def test_broken_lines_and_bad_bytes_are_rejected_with_line_and_reason():
     parsed = parse_delimited(data, FMT)
     assert parsed.line_numbers == [2, 4]
     assert [(r.line_number, r.reason) for r in parsed.rejects] == [
-        (3, "expected 12 fields, found 3"),
+        (3, "expected 13 fields, found 3"),
         (5, f"bytes not valid gbk at offset {len(row('TJ4').encode('gbk'))}"),
     ]
 
