@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RESIDENTS ?= 10000
 
-.PHONY: setup demo test lint unit ui lock clean
+.PHONY: setup demo test lint unit ui lock clean bench-bronze
 
 setup:
 	@scripts/setup.sh
@@ -22,6 +22,11 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
+# Generation and bronze ingest rates at 100k and 1M residents (about 40 minutes); see benchmarks/.
+bench-bronze: setup
+	$(BIN)/python benchmarks/bronze.py --residents 100000
+	$(BIN)/python benchmarks/bronze.py --residents 1000000
+
 ui: setup
 	$(BIN)/healthlake ui
 
@@ -30,4 +35,5 @@ lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
 clean:
+	-scripts/postgres.sh destroy
 	rm -rf .healthlake

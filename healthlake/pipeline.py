@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from healthlake import airflow_env, runlog
 from healthlake.settings import Settings
@@ -52,6 +52,22 @@ def new_pipeline_run() -> str:
     return f"pipeline__{datetime.now(UTC):%Y%m%dT%H%M%S}"
 
 
+FILE_INGEST_DAGS = ("exam_system_ingest", "home_bp_devices_ingest", "public_health_ingest")
+
+
+def run_dag(settings: Settings, dag, conf: dict) -> DagOutcome:
+    """One DAG run in-process; raises PipelineError naming the failed step if it does not succeed."""
+    dag_id = dag.dag_id
+    started = time.monotonic()
+    dag_run = dag.test(run_conf=conf)
+    outcome = DagOutcome(dag_id, dag_run.run_id, str(dag_run.state), time.monotonic() - started)
+    if outcome.state != "success":
+        failures = [r for r in runlog.read(settings, conf["pipeline_run"]) if r.status == "failed"]
+        reason = failures[-1].detail if failures else f"see the task log under {settings.logs_dir / 'airflow'}"
+        raise PipelineError(f"DAG {dag_id} ended {outcome.state}: {reason}")
+    return outcome
+
+
 def run_pipeline(
     settings: Settings, pipeline_run: str, on_dag_start: Callable[[str], None] = lambda dag_id: None
 ) -> list[DagOutcome]:
@@ -60,12 +76,12 @@ def run_pipeline(
     outcomes = []
     for dag_id in PIPELINE:
         on_dag_start(dag_id)
-        started = time.monotonic()
-        dag_run = dags[dag_id].test(run_conf={"pipeline_run": pipeline_run})
-        outcome = DagOutcome(dag_id, dag_run.run_id, str(dag_run.state), time.monotonic() - started)
-        outcomes.append(outcome)
-        if outcome.state != "success":
-            failures = [r for r in runlog.read(settings, pipeline_run) if r.status == "failed"]
-            reason = failures[-1].detail if failures else f"see the task log under {settings.logs_dir / 'airflow'}"
-            raise PipelineError(f"DAG {dag_id} ended {outcome.state}: {reason}")
+        outcomes.append(run_dag(settings, dags[dag_id], {"pipeline_run": pipeline_run}))
     return outcomes
+
+
+def backfill(settings: Settings, dag_id: str, dated_from: date, dated_to: date, pipeline_run: str) -> DagOutcome:
+    """Run a file-ingest DAG once over the files dated in the range; files already in bronze are skipped."""
+    airflow_env.ensure_database(settings)
+    conf = {"pipeline_run": pipeline_run, "from": dated_from.isoformat(), "to": dated_to.isoformat()}
+    return run_dag(settings, load_dags(settings)[dag_id], conf)

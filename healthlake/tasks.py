@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from healthlake import spark as spark_factory
@@ -71,13 +72,30 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
     }
 
 
+def backfill_range(context: dict[str, Any]) -> tuple[date | None, date | None]:
+    """The delivery dates a run is limited to: `healthlake backfill`'s conf, or an Airflow backfill
+    run's data interval. A scheduled run takes every new file, whatever its date."""
+    dag_run = context["dag_run"]
+    conf = dag_run.conf or {}
+    if conf.get("from") or conf.get("to"):
+        return (
+            date.fromisoformat(conf["from"]) if conf.get("from") else None,
+            date.fromisoformat(conf["to"]) if conf.get("to") else None,
+        )
+    if str(getattr(dag_run, "run_type", "")).endswith("backfill"):
+        start, end = context["data_interval_start"], context["data_interval_end"]
+        return start.date(), (end - timedelta(microseconds=1)).date()
+    return None, None
+
+
 def ingest_files(context: dict[str, Any], feed: str) -> dict:
     from jobs.bronze import ingest_files as job
 
+    dated_from, dated_to = backfill_range(context)
     return launch(
         context,
         f"bronze ingest {feed}",
-        lambda s, spark, run_id: job.run(spark, s, feed, run_id),
+        lambda s, spark, run_id: job.run(spark, s, feed, run_id, dated_from, dated_to),
     )
 
 

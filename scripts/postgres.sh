@@ -6,6 +6,7 @@
 #   scripts/postgres.sh start     install if needed, create the cluster once, start it, ensure role and database
 #   scripts/postgres.sh stop      stop it
 #   scripts/postgres.sh status    say whether it runs
+#   scripts/postgres.sh destroy   stop it and delete its data
 #
 # Settings (the same names healthlake.settings reads): HEALTHLAKE_HOME, HEALTHLAKE_HIS_PORT (55432),
 # HEALTHLAKE_HIS_USER (healthlake), HEALTHLAKE_HIS_DATABASE (his), HEALTHLAKE_HIS_PASSWORD (otherwise a
@@ -17,7 +18,13 @@ HL_HOME=$(realpath -m "${HEALTHLAKE_HOME:-.healthlake}")
 PORT=${HEALTHLAKE_HIS_PORT:-55432}
 APP_USER=${HEALTHLAKE_HIS_USER:-healthlake}
 DATABASE=${HEALTHLAKE_HIS_DATABASE:-his}
-STATE=$HL_HOME/postgres
+# PostgreSQL refuses to run as root, so a root shell runs it as the `postgres` user the package creates,
+# with its data where that user can reach it (one cluster per HEALTHLAKE_HOME).
+if [ "$(id -u)" = 0 ]; then
+  STATE=/var/lib/postgresql/healthlake/$(printf '%s' "$HL_HOME" | sha256sum | cut -c1-16)
+else
+  STATE=$HL_HOME/postgres
+fi
 DATA=$STATE/data
 SOCKETS=$STATE/run
 LOGS=$STATE/log
@@ -28,7 +35,6 @@ die() { echo "healthlake postgres: $*" >&2; exit 1; }
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
-# PostgreSQL refuses to run as root; a root shell runs it as the `postgres` user the package creates.
 as_server() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -72,16 +78,12 @@ start() {
   install
   local bin; bin=$(pg_bin)
   mkdir -p "$DATA" "$SOCKETS" "$LOGS"
-  if [ "$(id -u)" = 0 ]; then
-    # The server user needs to reach its own folders, nothing else under HEALTHLAKE_HOME.
-    chmod o+x "$HL_HOME" "$STATE"
-    chown postgres: "$DATA" "$SOCKETS" "$LOGS"
-  fi
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$STATE"
   chmod 700 "$DATA"
   if [ ! -f "$DATA/PG_VERSION" ]; then
     say "creating a cluster in $DATA ..."
     as_server "$bin/initdb" -D "$DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
-      --encoding=UTF8 --locale=C.UTF-8 >"$STATE/initdb.log" 2>&1 || die "initdb failed; see $STATE/initdb.log"
+      --encoding=UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 || die "initdb failed; see $LOGS/initdb.log"
     # Peer authentication maps the OS user running psql; let root's shell act as the superuser.
     echo "local all postgres trust" > "$DATA/pg_hba.conf.new"
     cat "$DATA/pg_hba.conf" >> "$DATA/pg_hba.conf.new" && mv "$DATA/pg_hba.conf.new" "$DATA/pg_hba.conf"
@@ -117,6 +119,7 @@ case "${1:-}" in
   install) mkdir -p "$HL_HOME"; install ;;
   start) start ;;
   stop) stop ;;
+  destroy) stop; rm -rf "$STATE"; say "data deleted" ;;
   status) if running; then say "running on 127.0.0.1:$PORT (data in $DATA)"; else say "not running"; exit 3; fi ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

@@ -36,7 +36,7 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     from healthlake.his_database import SERVER_SCRIPT
 
-    subprocess.run([str(SERVER_SCRIPT), "stop"], capture_output=True)
+    subprocess.run([str(SERVER_SCRIPT), "destroy"], capture_output=True)
     shutil.rmtree(_HOME, ignore_errors=True)
 
 

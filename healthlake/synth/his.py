@@ -79,6 +79,8 @@ def _stamped(values: np.ndarray, generated_at: np.datetime64) -> pd.Series:
 def _code_forms(who: np.ndarray, national: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Codes as clinicians type them: WHO or national edition, lowercase, no dot, padded, or empty."""
     form = rng.choice(6, size=len(who), p=[0.45, 0.30, 0.08, 0.07, 0.05, 0.05])
+    if len(who) == 0:  # numpy's string functions cannot take an empty array
+        return who.astype(str)
     no_dot = np.char.replace(who.astype(str), ".", "")
     return np.select(
         [form == 0, form == 1, form == 2, form == 3, form == 4],

@@ -60,12 +60,12 @@ def render(people: pd.DataFrame, rng: np.random.Generator, variation: IdentityVa
     `people` rows are true residents (repeated where a person has several records in the source).
     """
     n = len(people)
-    name = people["name"].to_numpy(dtype=str).copy()
+    name = people["name"].to_numpy(dtype=object).copy()  # object: variants may be longer than the truth
     typo = _chosen(rng, n, variation.name_typo)
     name[typo] = [_confuse(v) for v in name[typo]]
     spaced = _chosen(rng, n, variation.name_spaces)
     around = rng.random(n) < 0.5
-    name[spaced & around] = np.char.add(np.char.add(" ", name[spaced & around]), "  ")
+    name[spaced & around] = [f" {v}  " for v in name[spaced & around]]
     inner = spaced & ~around
     name[inner] = [v[0] + " " + v[1:] for v in name[inner]]
 

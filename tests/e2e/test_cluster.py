@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import free_port, healthlake
+from helpers import destroy_his, free_port, healthlake
 
 pytestmark = pytest.mark.slow
 SCRIPT = Path(__file__).parents[2] / "scripts" / "spark-standalone.sh"
@@ -31,6 +31,7 @@ def cluster(tmp_path_factory):
         yield home, f"spark://127.0.0.1:{ports['SPARK_MASTER_PORT']}"
     finally:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, timeout=60)
+        destroy_his(home)
 
 
 def test_jobs_run_on_the_standalone_cluster(cluster):

@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from helpers import HEALTHLAKE, free_port, healthlake
+from helpers import HEALTHLAKE, destroy_his, free_port, healthlake
 
 from healthlake.pipeline import PIPELINE
 
@@ -23,9 +23,12 @@ def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo")
     generated = healthlake(home, "generate", "--residents", "300", "--start", "2026-01-01", "--end", "2026-01-20")
     assert generated.returncode == 0, generated.stderr
-    run = healthlake(home, "run", timeout=900)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return home, run.stdout
+    try:
+        run = healthlake(home, "run", timeout=900)
+        assert run.returncode == 0, run.stdout + run.stderr
+        yield home, run.stdout
+    finally:
+        destroy_his(home)
 
 
 def test_run_prints_the_summary(demo_home):

@@ -2,6 +2,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from healthlake.standards.id_number import is_valid
 from healthlake.synth.exam_system import Damage
@@ -76,3 +77,38 @@ def test_followups_cover_managed_patients_about_quarterly_with_spec_classificati
     )
     not_adverse = forms["result"] != 3
     assert ((forms["result"] == 1) == controlled)[not_adverse].all()
+
+
+@pytest.mark.parametrize("residents, days", [(1, 1), (3, 10), (20, 1)])
+def test_tiny_networks_generate_every_source(residents, days):
+    """Empty slices (no elderly, no admissions) must not trip numpy's string functions."""
+    from datetime import UTC, datetime
+
+    from healthlake.synth.his import generate_his
+    from healthlake.synth.public_health import generate_tcm_assessments
+
+    rng = np.random.default_rng(residents)
+    end = date(2026, 1, days)
+    people = generate_residents(residents, rng, as_of=end)
+    tables = generate_his(people, rng, date(2026, 1, 1), end, datetime.now(UTC))
+    assert set(tables.counts()) == {"patients", "outpatient_visits", "admissions", "diagnoses", "prescriptions"}
+    generate_tcm_assessments(people, rng, date(2026, 1, 1), end)
+
+
+def test_each_system_holds_its_own_variations_of_an_identity():
+    from healthlake.standards.id_number import upgrade_15_to_18
+    from healthlake.synth.identity import IdentityVariation, render
+
+    people = generate_residents(5000, np.random.default_rng(5), as_of=date(2026, 6, 30))
+    people = people[people["id_type"] == "01"]
+    held = render(
+        people, np.random.default_rng(6), IdentityVariation(legacy_id=0.5, name_spaces=0.1, changed_phone=0.2)
+    )
+    legacy = held["id_number"].str.len() == 15
+    assert legacy.sum() > 100
+    # A legacy number is the true one without century and check character: it upgrades back exactly.
+    assert (held.loc[legacy, "id_number"].map(upgrade_15_to_18) == people.loc[legacy, "id_number"]).all()
+    assert (pd.DatetimeIndex(people.loc[legacy, "birth_date"]).year < 1985).all()
+    assert 0.05 < (held["name"] != people["name"]).mean() < 0.15
+    assert (held["name"].str.replace(" ", "") == people["name"]).all()  # spaces only, no typos asked for
+    assert 0.15 < (held["phone"] != people["phone"]).mean() < 0.25
