@@ -166,12 +166,12 @@ def run(
             "ON t.file_sha256 = s.file_sha256 AND t.line_number = s.line_number "
             "WHEN NOT MATCHED THEN INSERT *"
         )
-    rows_written = 0
+    rows_written = sum(t.num_rows for t in good_tables)
     if good_tables:
         # Unknown columns make each file's `_extra` differ only in content, never in type.
         good = to_spark(spark, pa.concat_tables(good_tables))
         create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, good)
-        rows_written = sum(t.num_rows for t in good_tables)
+    if rows_written:  # files whose every line was rejected add no commit (Delta skips empty appends)
         good.write.format("delta").mode("append").option("userMetadata", run_id).save(
             str(settings.table_dir("bronze", fmt.bronze_table))
         )

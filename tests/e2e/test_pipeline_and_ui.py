@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo")
-    generated = healthlake(home, "generate", "--residents", "300", "--start", "2026-01-01", "--end", "2026-01-20")
+    # 10,000 residents over three weeks: every source at the scale, yet a short run.
+    generated = healthlake(home, "generate", "--residents", "10000", "--start", "2026-01-01", "--end", "2026-01-20")
     assert generated.returncode == 0, generated.stderr
     try:
         run = healthlake(home, "run", timeout=900)
@@ -38,6 +39,31 @@ def test_run_prints_the_summary(demo_home):
                      "silver.exam_observations", "gold.resident_health_profile",
                      "Quarantined rows", "Spark session start", "Pipeline wall time", "healthlake ui"):  # fmt: skip
         assert expected in out
+
+
+def test_every_source_record_is_in_bronze_or_rejects_per_file_and_table(demo_home):
+    home, _ = demo_home
+    truth = json.loads((home / "ground_truth" / "source_files.json").read_text())
+    feeds = {
+        "exam_system": ("exam_system", "exam_system__exam_items"),
+        "home_bp_devices": ("home_bp_devices", "home_bp_devices__readings"),
+        "public_health_followups": ("public_health", "public_health__chronic_followups"),
+        "public_health_tcm": ("public_health", "public_health__tcm_assessments"),
+    }
+    parts = [f"SELECT 'file', _source_file, count(*) FROM bronze.{t} GROUP BY 2" for _, t in feeds.values()]
+    parts.append("SELECT 'file', source_file, count(*) FROM quarantine.bronze_rejects GROUP BY 2")
+    parts += [f"SELECT 'his', '{t}', count(DISTINCT _source_key) FROM bronze.his__{t}" for t in truth["his"]]
+    queried = healthlake(home, "sql", " UNION ALL ".join(parts), "--format", "csv", "--limit", "100000")
+    assert queried.returncode == 0, queried.stderr
+    held: dict[tuple[str, str], int] = {}
+    for kind, name, count in (line.split(",") for line in queried.stdout.splitlines()[1:]):
+        held[(kind, name)] = held.get((kind, name), 0) + int(count)
+    for feed, (folder, _) in feeds.items():
+        for name, lines in truth[feed].items():
+            assert held.get(("file", f"{folder}/{name}"), 0) == lines, name
+    for table, rows in truth["his"].items():
+        assert held[("his", table)] == rows, table
+    assert sum(truth["exam_system"].values()) > 5_000
 
 
 def test_sql_count_equals_the_summary(demo_home):

@@ -14,7 +14,7 @@ def _deliver_late_files(settings) -> list[str]:
     names = []
     for day, source in zip((1, 2, 3), sorted(folder.glob("exam_items_202601*.csv"))[:3], strict=True):
         name = f"exam_items_203103{day:02d}.csv"
-        data = source.read_bytes().replace(b"2026-01-", b"2031-03-")
+        data = source.read_bytes().replace(b"2026-01-", b"2031-03-").replace(b"TJ202601", b"TJ203103")
         (folder / name).write_bytes(data)
         names.append(name)
     return names

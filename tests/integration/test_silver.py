@@ -81,7 +81,7 @@ def test_rerun_on_unchanged_input_changes_no_data(spark, settings, silver):
 
 def test_error_checks_keep_a_failing_batch_unpublished(spark, settings, silver, monkeypatch):
     # A new day's file arrives ...
-    line = "TJ777{i},2026-03-0{i},H1,王五,男,1949-12-31,11010519491231002X,13800000000,TJ011,收缩压,{v},mmHg"
+    line = "TJ777{i},2026-03-0{i},H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,{v},mmHg"
     header = ",".join(c.header for c in source_format("exam_system").columns)
     rows = [line.format(i=i, v=v) for i, v in ((1, 150), (2, 165))]
     (settings.landing_dir / "exam_system" / "exam_items_29990301.csv").write_bytes(
