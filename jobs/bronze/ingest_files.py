@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from jobs.bronze.delimited import ParsedFile, parse_delimited
 from jobs.bronze.json_lines import parse_json_lines
 
 REJECTS_TABLE = "bronze_rejects"
+PARALLEL_PARSE_BYTES = 32 * 2**20  # below this, starting worker processes costs more than it saves
 PARSERS = {"csv": parse_delimited, "jsonl": parse_json_lines}
 
 
@@ -66,8 +70,12 @@ def to_arrow(
         else:
             data[spec.column] = pa.nulls(n, pa.string())
     extras = [(name, by_position[i]) for i, name in enumerate(parsed.columns) if name not in known]
-    extra_rows = [[(name, values[r]) for name, values in extras if values[r] is not None] or None for r in range(n)]
-    data["_extra"] = pa.array(extra_rows, pa.map_(pa.string(), pa.string()))
+    extra_type = pa.map_(pa.string(), pa.string())
+    if extras:
+        extra_rows = [[(name, values[r]) for name, values in extras if values[r] is not None] or None for r in range(n)]
+        data["_extra"] = pa.array(extra_rows, extra_type)
+    else:
+        data["_extra"] = pa.nulls(n, extra_type)
     data["_source_system"] = pa.array([fmt.source_system] * n, pa.string())
     data["_source_file"] = pa.array([relative_name] * n, pa.string())
     data["_file_sha256"] = pa.array([file_sha256] * n, pa.string())
@@ -111,6 +119,44 @@ def last_commit_rows(spark, table: str) -> int:
     return int(metrics.get("numOutputRows", 0))
 
 
+def parse_file(path: Path, relative: str, sha: str, fmt: SourceFormat, run_id: str, now: datetime):
+    """One file's good rows and rejects as Arrow tables, and its unexpected headers."""
+    parsed = PARSERS[fmt.file_format](path.read_bytes(), fmt)
+    good = to_arrow(parsed, fmt, relative, sha, run_id, now)
+    rejected = rejects_to_arrow(parsed, fmt, relative, sha, run_id, now) if parsed.rejects else None
+    return good, rejected, parsed.unknown_headers
+
+
+def _parse_in_worker(args) -> tuple[bytes, bytes | None, list[str]]:
+    good, rejected, unknown = parse_file(*args)
+    return _to_ipc(good), (_to_ipc(rejected) if rejected is not None else None), unknown
+
+
+def _to_ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(data).read_all()
+
+
+def _parse_all(new_files: list[tuple[Path, str, str]], fmt: SourceFormat, run_id: str, now: datetime):
+    """Parse files in worker processes when there is enough to share out (parsing is pure Python)."""
+    work = [(path, relative, sha, fmt, run_id, now) for path, relative, sha in new_files]
+    total_bytes = sum(path.stat().st_size for path, _, _ in new_files)
+    workers = min(os.cpu_count() or 1, len(work))
+    if workers < 2 or total_bytes < PARALLEL_PARSE_BYTES:
+        yield from (parse_file(*args) for args in work)
+        return
+    # forkserver: a clean process, never a fork of the JVM gateway's threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        for good, rejected, unknown in pool.map(_parse_in_worker, work, chunksize=max(1, len(work) // (workers * 8))):
+            yield _from_ipc(good), (_from_ipc(rejected) if rejected is not None else None), unknown
+
+
 def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:
     seen: set[str] = set()
     if table_exists(settings, "bronze", fmt.bronze_table):
@@ -137,20 +183,21 @@ def run(
     files = landed_files(settings, fmt, dated_from, dated_to)
     seen = _already_ingested(spark, settings, fmt)
     now = datetime.now(UTC)
-    good_tables, reject_tables, skipped, drifted = [], [], 0, set()
+    new_files, skipped = [], 0
     for path in files:
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if sha in seen:
             skipped += 1
             continue
-        relative = str(path.relative_to(settings.landing_dir))
-        parsed = PARSERS[fmt.file_format](data, fmt)
-        drifted.update(parsed.unknown_headers)
-        good_tables.append(to_arrow(parsed, fmt, relative, sha, run_id, now))
-        if parsed.rejects:
-            reject_tables.append(rejects_to_arrow(parsed, fmt, relative, sha, run_id, now))
         seen.add(sha)  # the same bytes delivered twice under two names count once
+        new_files.append((path, str(path.relative_to(settings.landing_dir)), sha))
+
+    good_tables, reject_tables, drifted = [], [], set()
+    for good, rejected, unknown in _parse_all(new_files, fmt, run_id, now):
+        good_tables.append(good)
+        if rejected is not None:
+            reject_tables.append(rejected)
+        drifted.update(unknown)
 
     rows_rejected = sum(t.num_rows for t in reject_tables)
     # The rejects table exists from the first run on, empty or not: consumers can rely on it.

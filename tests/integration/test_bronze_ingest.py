@@ -76,3 +76,22 @@ def test_a_damaged_file_quarantines_its_bad_lines_and_keeps_the_rest(spark, sett
         "WHERE _source_file = 'exam_system/exam_items_29990101.csv' ORDER BY 1"
     ).collect()
     assert [tuple(r) for r in kept] == [(2, "121", ""), (5, "122", "复查")]
+
+
+def test_parsing_in_worker_processes_gives_what_parsing_in_process_gives(settings, generated, monkeypatch):
+    import hashlib
+    from datetime import UTC, datetime
+
+    fmt = source_format("home_bp_devices")
+    files = [
+        (p, str(p.relative_to(settings.landing_dir)), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in ingest_files.landed_files(settings, fmt)[:12]
+    ]
+    now = datetime.now(UTC)
+    in_process = list(ingest_files._parse_all(files, fmt, "run", now))
+    monkeypatch.setattr(ingest_files, "PARALLEL_PARSE_BYTES", 0)
+    in_workers = list(ingest_files._parse_all(files, fmt, "run", now))
+    assert len(in_workers) == len(in_process) == 12
+    for (good_a, rejected_a, unknown_a), (good_b, rejected_b, unknown_b) in zip(in_process, in_workers, strict=True):
+        assert good_a.equals(good_b) and unknown_a == unknown_b
+        assert (rejected_a is None and rejected_b is None) or rejected_a.equals(rejected_b)
