@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser(
         "generate",
-        help="write synthetic source files into the landing zone",
+        help="generate synthetic sources: landing-zone files and the HIS database",
         description="Generate a synthetic population and what its source systems deliver: the exam "
         "system's daily GBK CSV exports, home BP devices' JSON-lines micro-batches, the public-health system's "
         "daily follow-up forms and TCM assessments, and the HIS's PostgreSQL database (started on loopback if "

@@ -6,8 +6,10 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from healthlake import his_database
 from healthlake.schemas import source_format
@@ -23,6 +25,12 @@ from healthlake.synth.public_health import (
     write_daily_exports,
     write_tcm_exports,
 )
+
+
+def _keep_truth(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> None:
+    """Which true person each source record belongs to (and what else the generator knows)."""
+    if not frame.empty:
+        frame[list(columns)].drop_duplicates().rename(columns=columns).to_parquet(path, index=False)
 
 
 @dataclass(frozen=True)
@@ -52,52 +60,50 @@ def generate(
     started = time.monotonic()
     damage = damage or Damage()
     rng = np.random.default_rng(seed)
+    truth = settings.ground_truth_dir
+    truth.mkdir(parents=True, exist_ok=True)
     people = generate_residents(residents, rng, as_of=end)
-    rows = generate_exam_items(people, rng, start, end, damage)
+    people.to_parquet(truth / "residents.parquet", index=False)
 
+    # Each feed is written, and its part of the ground truth kept, before the next is generated:
+    # at 1M residents one feed's frames are gigabytes, and only one at a time is held.
+    rows = generate_exam_items(people, rng, start, end, damage)
     fmt = source_format("exam_system")
     files = {"exam_system": write_daily_files(rows, fmt, settings.landing_dir / fmt.source_system, rng, damage)}
+    _keep_truth(rows, {"体检编号": "exam_id", "_person_id": "person_id"}, truth / "exam_people.parquet")
+    del rows
+
     device_damage = device_damage or DeviceDamage()
     readings = generate_readings(people, rng, start, end, device_damage)
     files["home_bp_devices"] = write_batches(readings, settings.landing_dir / "home_bp_devices", rng, device_damage)
+    _keep_truth(readings, {"device_sn": "device_sn", "seq": "seq", "_person_id": "person_id"},
+                truth / "device_people.parquet")  # fmt: skip
+    del readings
+
     followup_damage = followup_damage or FollowupDamage()
     forms = generate_followups(people, rng, start, end, followup_damage)
     files["public_health_followups"] = write_daily_exports(
         forms, settings.landing_dir / "public_health", rng, followup_damage
     )
+    _keep_truth(forms, {"form_id": "form_id", "_person_id": "person_id"}, truth / "followup_people.parquet")
+    del forms
 
-    his_tables = None
     if with_his:
         his_database.ensure_running(settings)
         his_tables = his.generate_his(people, rng, start, end, generated_at=datetime.now(UTC))
         his.load(settings, his_tables)
         files["his"] = dict(his_tables.counts())
+        _keep_truth(his_tables.patients, {"patient_id": "patient_id", "_person_id": "person_id"},
+                    truth / "his_people.parquet")  # fmt: skip
+        del his_tables
 
     assessments = generate_tcm_assessments(people, rng, start, end)
     # Both public-health exports land in one folder; the feed is told apart by the file name.
     files["public_health_tcm"] = write_tcm_exports(assessments, settings.landing_dir / "public_health", rng)
-
-    truth = settings.ground_truth_dir
-    truth.mkdir(parents=True, exist_ok=True)
-    people.to_parquet(truth / "residents.parquet", index=False)
-    rows[["体检编号", "_person_id"]].drop_duplicates().rename(
-        columns={"体检编号": "exam_id", "_person_id": "person_id"}
-    ).to_parquet(truth / "exam_people.parquet", index=False)
-    if not readings.empty:
-        readings[["device_sn", "seq", "_person_id"]].drop_duplicates().rename(
-            columns={"_person_id": "person_id"}
-        ).to_parquet(truth / "device_people.parquet", index=False)
-    if not forms.empty:
-        forms[["form_id", "_person_id"]].rename(columns={"_person_id": "person_id"}).to_parquet(
-            truth / "followup_people.parquet", index=False
-        )
-    if his_tables is not None:
-        his_tables.patients[["patient_id", "_person_id"]].rename(columns={"_person_id": "person_id"}).to_parquet(
-            truth / "his_people.parquet", index=False
-        )
-    if not assessments.empty:
-        assessments[["assessment_id", "_person_id", "_latent_constitution"]].rename(
-            columns={"_person_id": "person_id", "_latent_constitution": "latent_constitution"}
-        ).to_parquet(truth / "tcm_people.parquet", index=False)
+    _keep_truth(
+        assessments,
+        {"assessment_id": "assessment_id", "_person_id": "person_id", "_latent_constitution": "latent_constitution"},
+        truth / "tcm_people.parquet",
+    )
     (truth / "source_files.json").write_text(json.dumps({**files, "seed": seed, "residents": residents}, indent=2))
     return GenerationReport(residents=residents, files=files, seconds=time.monotonic() - started)

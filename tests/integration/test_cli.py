@@ -5,7 +5,9 @@ import pytest
 from healthlake.cli import build_parser, main
 
 
-@pytest.mark.parametrize("command", ["generate", "run", "sql", "job", "ui", "airflow", "dbt"])
+@pytest.mark.parametrize(
+    "command", ["generate", "simulate-changes", "run", "backfill", "sql", "job", "ui", "airflow", "dbt"]
+)
 def test_every_command_explains_itself(command, capsys):
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args([command, "--help"])
