@@ -99,6 +99,9 @@ def _iso(values: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(values).strftime("%Y-%m-%dT%H:%M:%S+08:00").to_numpy(dtype=object)
 
 
+WRITE_CHUNK_ROWS = 500_000  # lines built at once: the JSON text of 12M readings would not fit beside the frame
+
+
 def write_batches(
     readings: pd.DataFrame, out_dir: Path, rng: np.random.Generator, damage: DeviceDamage
 ) -> dict[str, int]:
@@ -106,25 +109,32 @@ def write_batches(
     out_dir.mkdir(parents=True, exist_ok=True)
     if readings.empty:
         return {}
-    batch = pd.DatetimeIndex(readings["uploaded_at"]).floor(f"{BATCH_HOURS}h")
-    frame = readings.assign(
-        measured_at=_iso(readings["measured_at"]), uploaded_at=_iso(readings["uploaded_at"]), _batch=batch
-    )
-    # Devices that report mmHg send whole numbers; kPa devices one decimal.
-    whole = frame["unit"] == "mmHg"
-    for column in ("sbp", "dbp"):
-        frame[column] = frame[column].astype(object).where(~whole, frame[column].astype(np.int64))
-    frame = frame.sample(frac=1.0, random_state=int(rng.integers(0, 2**31)))  # arrival order is not measurement order
-    lines = json_lines(
-        frame.drop(columns=["_person_id"]),
-        strings=["device_sn", "id_no", "measured_at", "unit", "uploaded_at"],
-        numbers=["seq", "sbp", "dbp", "pulse"],
-    )
-    cut = rng.random(len(lines)) < damage.broken_json
-    lines[cut] = lines[cut].map(lambda line: line[: len(line) // 2])  # a line cut short in transmission
-    lines_per_file = {}
-    for window, batch_lines in lines.groupby(frame["_batch"], sort=True):
-        name = f"readings_{window:%Y%m%dT%H%M}.jsonl"
-        (out_dir / name).write_text("\n".join(batch_lines) + "\n", encoding="utf-8")
-        lines_per_file[name] = len(batch_lines)
+    # Arrival order is not measurement order: shuffle, then keep that order within each window.
+    order = rng.permutation(len(readings))
+    batch = pd.DatetimeIndex(readings["uploaded_at"]).floor(f"{BATCH_HOURS}h")[order]
+    order = order[np.argsort(batch, kind="stable")]
+    lines_per_file: dict[str, int] = {}
+    for begin in range(0, len(order), WRITE_CHUNK_ROWS):
+        chunk = readings.iloc[order[begin : begin + WRITE_CHUNK_ROWS]]
+        frame = chunk.drop(columns=["_person_id"]).assign(
+            measured_at=_iso(chunk["measured_at"]), uploaded_at=_iso(chunk["uploaded_at"])
+        )
+        # Devices that report mmHg send whole numbers; kPa devices one decimal.
+        whole = frame["unit"] == "mmHg"
+        for column in ("sbp", "dbp"):
+            frame[column] = frame[column].astype(object).where(~whole, frame[column].astype(np.int64))
+        lines = json_lines(
+            frame,
+            strings=["device_sn", "id_no", "measured_at", "unit", "uploaded_at"],
+            numbers=["seq", "sbp", "dbp", "pulse"],
+        )
+        cut = rng.random(len(lines)) < damage.broken_json
+        lines[cut] = lines[cut].map(lambda line: line[: len(line) // 2])  # a line cut short in transmission
+        windows = pd.DatetimeIndex(chunk["uploaded_at"]).floor(f"{BATCH_HOURS}h")
+        for window, window_lines in lines.groupby(windows, sort=True):
+            name = f"readings_{window:%Y%m%dT%H%M}.jsonl"
+            mode = "a" if name in lines_per_file else "w"  # a window may span two chunks
+            with (out_dir / name).open(mode, encoding="utf-8") as out:
+                out.write("\n".join(window_lines) + "\n")
+            lines_per_file[name] = lines_per_file.get(name, 0) + len(window_lines)
     return lines_per_file
