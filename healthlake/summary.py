@@ -87,7 +87,7 @@ def render(
         )
     console.print(t)
     for s in steps:
-        console.print(f"  {s.dag_id}: {s.detail}")
+        console.print(f"  {s.job}: {s.detail}")
 
     spark_start = next((s.spark_start_seconds for s in steps if s.spark_start_seconds), None)
     if spark_start:
