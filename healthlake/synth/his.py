@@ -40,9 +40,10 @@ INPATIENT = [
     ("K80.2", "K80.200", ["胆囊结石"]), ("S72.0", "S72.000", ["股骨颈骨折"]), ("I50.9", "I50.900", ["心力衰竭"]),
     ("J44.1", "J44.100", ["慢性阻塞性肺病伴急性加重"]),
 ]  # fmt: skip
+# (formulary code, name and strength, dose, unit, frequency, days supplied)
 CHRONIC_DRUGS = {
-    "htn": [("XY0101", "苯磺酸氨氯地平片 5mg", 5, "mg", "qd"), ("XY0102", "缬沙坦胶囊 80mg", 80, "mg", "qd")],
-    "dm": [("XY0201", "盐酸二甲双胍片 0.5g", 0.5, "g", "tid"), ("XY0202", "阿卡波糖片 50mg", 50, "mg", "tid")],
+    "htn": [("XY0101", "苯磺酸氨氯地平片 5mg", 5, "mg", "qd", 30), ("XY0102", "缬沙坦胶囊 80mg", 80, "mg", "qd", 30)],
+    "dm": [("XY0201", "盐酸二甲双胍片 0.5g", 0.5, "g", "tid", 30), ("XY0202", "阿卡波糖片 50mg", 50, "mg", "tid", 30)],
 }
 ACUTE_DRUGS = [
     ("XY0301", "阿莫西林胶囊 0.5g", 0.5, "g", "tid", 5), ("XY0302", "布洛芬缓释胶囊 0.3g", 0.3, "g", "bid", 3),
@@ -269,42 +270,20 @@ def _diagnoses(rng, visit_id, who_visits, chronic_visit, htn, dm, visit_status, 
     return out
 
 
+def _drug_lines(visit_id: np.ndarray, rows: np.ndarray, drugs: list[tuple], rng: np.random.Generator) -> pd.DataFrame:
+    """One prescription line per chosen visit row, with a drug drawn from `drugs`."""
+    chosen = pd.DataFrame(drugs, columns=["drug_code", "drug_name", "dose", "dose_unit", "frequency", "days"])
+    chosen = chosen.iloc[rng.integers(0, len(drugs), len(rows))].reset_index(drop=True)
+    return chosen.assign(visit_id=visit_id[rows], row=rows)
+
+
 def _prescriptions(rng, visit_id, who_visits, chronic_visit, htn, dm, visits) -> pd.DataFrame:
-    frames = []
-    for key, flag in (("htn", htn), ("dm", dm)):
-        rows = np.flatnonzero(chronic_visit & flag[who_visits])
-        drugs = CHRONIC_DRUGS[key]
-        pick = rng.integers(0, len(drugs), len(rows))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "visit_id": visit_id[rows],
-                    "drug_code": [drugs[i][0] for i in pick],
-                    "drug_name": [drugs[i][1] for i in pick],
-                    "dose": [drugs[i][2] for i in pick],
-                    "dose_unit": [drugs[i][3] for i in pick],
-                    "frequency": [drugs[i][4] for i in pick],
-                    "days": 30,
-                    "row": rows,
-                }
-            )
-        )
-    rows = np.flatnonzero(~chronic_visit & (rng.random(len(visit_id)) < 0.4))
-    pick = rng.integers(0, len(ACUTE_DRUGS), len(rows))
-    frames.append(
-        pd.DataFrame(
-            {
-                "visit_id": visit_id[rows],
-                "drug_code": [ACUTE_DRUGS[i][0] for i in pick],
-                "drug_name": [ACUTE_DRUGS[i][1] for i in pick],
-                "dose": [ACUTE_DRUGS[i][2] for i in pick],
-                "dose_unit": [ACUTE_DRUGS[i][3] for i in pick],
-                "frequency": [ACUTE_DRUGS[i][4] for i in pick],
-                "days": [ACUTE_DRUGS[i][5] for i in pick],
-                "row": rows,
-            }
-        )
-    )
+    frames = [
+        _drug_lines(visit_id, np.flatnonzero(chronic_visit & flag[who_visits]), CHRONIC_DRUGS[key], rng)
+        for key, flag in (("htn", htn), ("dm", dm))
+    ]
+    acute = np.flatnonzero(~chronic_visit & (rng.random(len(visit_id)) < 0.4))
+    frames.append(_drug_lines(visit_id, acute, ACUTE_DRUGS, rng))
     out = pd.concat(frames, ignore_index=True).sort_values(["visit_id", "drug_code"], ignore_index=True)
     row = out.pop("row").to_numpy()
     out["status"] = visits["status"].to_numpy()[row]
