@@ -39,3 +39,9 @@ def create_table_if_absent(spark: SparkSession, settings: Settings, layer: str, 
     catalog.ensure_schema(spark, settings, layer)
     df.limit(0).write.format("delta").save(str(settings.table_dir(layer, table)))
     catalog.register(spark, settings, layer, table)
+
+
+def last_commit_rows(spark, table: str) -> int:
+    """Rows the table's latest Delta commit wrote, from its own operation metrics."""
+    metrics = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").collect()[0]["operationMetrics"]
+    return int(metrics.get("numOutputRows", 0))

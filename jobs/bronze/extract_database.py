@@ -17,10 +17,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from healthlake import catalog
-from healthlake.lineage import JobResult, ReconciliationError, create_table_if_absent, table_exists
+from healthlake.lineage import JobResult, ReconciliationError, create_table_if_absent, last_commit_rows, table_exists
 from healthlake.schemas import DatabaseSource, DatabaseTable, database_source
 from healthlake.settings import Settings
-from jobs.bronze.ingest_files import last_commit_rows
 
 SLICE_MIN_ROWS = 50_000  # below this one JDBC connection is faster than several
 UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""

@@ -24,7 +24,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from healthlake.lineage import JobResult, ReconciliationError, create_table_if_absent, table_exists
+from healthlake.lineage import (
+    JobResult,
+    ReconciliationError,
+    create_table_if_absent,
+    last_commit_rows,
+    table_exists,
+)
 from healthlake.schemas import SourceFormat, source_format
 from healthlake.settings import Settings
 from jobs.bronze.delimited import ParsedFile, parse_delimited
@@ -142,12 +148,6 @@ def staged_parquet(settings: Settings, table: pa.Table, run_id: str, name: str) 
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def last_commit_rows(spark, table: str) -> int:
-    """Rows the table's latest Delta commit wrote, from its own operation metrics."""
-    metrics = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").collect()[0]["operationMetrics"]
-    return int(metrics.get("numOutputRows", 0))
-
-
 def parse_file(path: Path, relative: str, sha: str, fmt: SourceFormat, run_id: str, now: datetime):
     """One file's good rows and rejects as Arrow tables, and its unexpected headers."""
     parsed = PARSERS[fmt.file_format](path.read_bytes(), fmt)
@@ -220,6 +220,7 @@ def run(
     files = landed_files(settings, fmt, dated_from, dated_to)
     seen = _already_ingested(spark, settings, fmt)
     now = datetime.now(UTC)
+    # Hash first, parse only new files (a worker reads the bytes again, from the page cache).
     new_files, skipped = [], 0
     for path in files:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
