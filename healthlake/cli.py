@@ -44,14 +44,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     print(f"Generating {args.residents:,} synthetic residents (seed {args.seed}), {args.start} to {args.end} ...")
-    report = generate(settings, args.residents, args.seed, args.start, args.end)
-    for feed, per_file in report.files.items():
+    started = time.monotonic()
+
+    def on_feed(feed: str, per_file: dict[str, int]) -> None:  # progress: a million residents take minutes
         if feed == "his":
+            count = f"{sum(per_file.values()):,} rows in {len(per_file)} tables"
             where = f"PostgreSQL {settings.his_host}:{settings.his_port}/{settings.his_database}"
-            print(f"  {feed}: {sum(per_file.values()):,} rows in {len(per_file)} tables, {where}")
-            continue
-        folder = settings.landing_dir / source_format(feed).source_system
-        print(f"  {feed}: {sum(per_file.values()):,} records in {len(per_file)} files, {folder}")
+        else:
+            count = f"{sum(per_file.values()):,} records in {len(per_file)} files"
+            where = str(settings.landing_dir / source_format(feed).source_system)
+        print(f"  {feed}: {count}, {where} ({time.monotonic() - started:.1f} s)", flush=True)
+
+    report = generate(settings, args.residents, args.seed, args.start, args.end, on_feed=on_feed)
     print(
         f"Wrote {report.records:,} source records in {report.seconds:.1f} s.\n"
         f"Ground truth (never read by the pipeline): {settings.ground_truth_dir}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,7 +55,9 @@ def generate(
     device_damage: DeviceDamage | None = None,
     followup_damage: FollowupDamage | None = None,
     with_his: bool = True,
+    on_feed: Callable[[str, dict[str, int]], None] = lambda feed, per_file: None,
 ) -> GenerationReport:
+    """Write every source's records; `on_feed(feed, {file or table: records})` hears of each as it is done."""
     if end < start:
         raise ValueError(f"the end date {end} is before the start date {start}")
     started = time.monotonic()
@@ -69,22 +72,27 @@ def generate(
     # at 1M residents one feed's frames are gigabytes, and only one at a time is held.
     rows = generate_exam_items(people, rng, start, end, damage)
     fmt = source_format("exam_system")
-    files = {"exam_system": write_daily_files(rows, fmt, settings.landing_dir / fmt.source_system, rng, damage)}
+    files: dict[str, dict[str, int]] = {}
+
+    def done(feed: str, per_file: dict[str, int]) -> None:
+        files[feed] = per_file
+        on_feed(feed, per_file)
+
+    done("exam_system", write_daily_files(rows, fmt, settings.landing_dir / fmt.source_system, rng, damage))
     _keep_truth(rows, {"体检编号": "exam_id", "_person_id": "person_id"}, truth / "exam_people.parquet")
     del rows
 
     device_damage = device_damage or DeviceDamage()
     readings = generate_readings(people, rng, start, end, device_damage)
-    files["home_bp_devices"] = write_batches(readings, settings.landing_dir / "home_bp_devices", rng, device_damage)
+    done("home_bp_devices", write_batches(readings, settings.landing_dir / "home_bp_devices", rng, device_damage))
     _keep_truth(readings, {"device_sn": "device_sn", "seq": "seq", "_person_id": "person_id"},
                 truth / "device_people.parquet")  # fmt: skip
     del readings
 
     followup_damage = followup_damage or FollowupDamage()
     forms = generate_followups(people, rng, start, end, followup_damage)
-    files["public_health_followups"] = write_daily_exports(
-        forms, settings.landing_dir / "public_health", rng, followup_damage
-    )
+    public_health = settings.landing_dir / "public_health"
+    done("public_health_followups", write_daily_exports(forms, public_health, rng, followup_damage))
     _keep_truth(forms, {"form_id": "form_id", "_person_id": "person_id"}, truth / "followup_people.parquet")
     del forms
 
@@ -92,14 +100,14 @@ def generate(
         his_database.ensure_running(settings)
         his_tables = his.generate_his(people, rng, start, end, generated_at=datetime.now(UTC))
         his.load(settings, his_tables)
-        files["his"] = dict(his_tables.counts())
+        done("his", his_tables.counts())
         _keep_truth(his_tables.patients, {"patient_id": "patient_id", "_person_id": "person_id"},
                     truth / "his_people.parquet")  # fmt: skip
         del his_tables
 
     assessments = generate_tcm_assessments(people, rng, start, end)
     # Both public-health exports land in one folder; the feed is told apart by the file name.
-    files["public_health_tcm"] = write_tcm_exports(assessments, settings.landing_dir / "public_health", rng)
+    done("public_health_tcm", write_tcm_exports(assessments, public_health, rng))
     _keep_truth(
         assessments,
         {"assessment_id": "assessment_id", "_person_id": "person_id", "_latent_constitution": "latent_constitution"},
