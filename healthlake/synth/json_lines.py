@@ -10,22 +10,14 @@ import pandas as pd
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
-def _quoted(values: pd.Series) -> pd.Series:
+def quoted(values: pd.Series) -> pd.Series:
+    """Values as JSON strings (also for a `raw` column that mixes strings and numbers)."""
     text = values.astype(str)
     escape = text.str.contains(_NEEDS_ESCAPE, regex=True)
-    quoted = '"' + text + '"'
+    as_json = '"' + text + '"'
     if escape.any():
-        quoted[escape] = text[escape].map(lambda v: json.dumps(v, ensure_ascii=False))
-    return quoted
-
-
-def _number(values: pd.Series) -> pd.Series:
-    return values.astype(str)
-
-
-def quoted(values: pd.Series) -> pd.Series:
-    """Values as JSON strings (for a `raw` column that mixes strings and numbers)."""
-    return _quoted(values)
+        as_json[escape] = text[escape].map(lambda v: json.dumps(v, ensure_ascii=False))
+    return as_json
 
 
 def json_lines(
@@ -40,7 +32,7 @@ def json_lines(
         **dict.fromkeys(strings, "s"),
         **dict.fromkeys(numbers, "n"),
         **dict.fromkeys(booleans, "b"),
-        **dict.fromkeys(raw, "r"),
+        **dict.fromkeys(raw, "n"),  # numbers and JSON text are both written as they are
     }
     line = pd.Series("{", index=frame.index, dtype=object)
     for column in frame.columns:
@@ -52,11 +44,9 @@ def json_lines(
         if kind == "b":
             rendered = np.where(values.astype(bool), "true", "false")
         elif kind == "n":
-            rendered = _number(values)
-        elif kind == "r":
             rendered = values.astype(str)
         else:
-            rendered = _quoted(values)
+            rendered = quoted(values)
         fragment = f'"{column}": ' + pd.Series(rendered, index=frame.index).astype(str) + ", "
         line = line + fragment.where(present, "")
     return line.str[:-2] + "}"
