@@ -4,7 +4,7 @@
 Builds the dbt project in `dbt/` (staging views, then the `gold` marts) and runs its data tests
 and unit tests, in-process on the shared Spark session and catalog.
 
-Scheduled on the Asset `silver.exam_observations`; produces `gold.resident_health_profile`.
+Scheduled on the silver Assets (any of them updated); produces `gold.resident_health_profile`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from healthlake import tasks
-from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER_EXAM_OBSERVATIONS
+from functools import reduce
+
+from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER, SILVER_RESIDENTS
 
 
 @dag(
-    schedule=[SILVER_EXAM_OBSERVATIONS],
+    schedule=reduce(lambda a, b: a | b, SILVER.values(), SILVER_RESIDENTS),
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["gold", "dbt"],

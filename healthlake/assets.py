@@ -16,5 +16,12 @@ BRONZE_DEVICE_READINGS = table_asset("bronze", "home_bp_devices__readings")
 BRONZE_CHRONIC_FOLLOWUPS = table_asset("bronze", "public_health__chronic_followups")
 BRONZE_TCM_ASSESSMENTS = table_asset("bronze", "public_health__tcm_assessments")
 BRONZE_HIS = {table: table_asset("bronze", f"his__{table}") for table in database_source("his").tables}
-SILVER_EXAM_OBSERVATIONS = table_asset("silver", "exam_observations")
+BRONZE_ALL = (BRONZE_EXAM_ITEMS, BRONZE_DEVICE_READINGS, BRONZE_CHRONIC_FOLLOWUPS, BRONZE_TCM_ASSESSMENTS,
+              *BRONZE_HIS.values())  # fmt: skip
+SILVER_RESIDENTS = table_asset("silver", "residents")
+SILVER = {
+    table: table_asset("silver", table)
+    for table in ("encounters", "observations", "diagnoses", "medications", "chronic_followups", "tcm_assessments",
+                  "device_readings")
+}  # fmt: skip
 GOLD_RESIDENT_HEALTH_PROFILE = table_asset("gold", "resident_health_profile")

@@ -16,6 +16,7 @@ from healthlake.jars import JarsMissingError
 from healthlake.pipeline import FILE_INGEST_DAGS
 from healthlake.schemas import database_source
 from healthlake.settings import REPO_ROOT, SettingsError, get_settings
+from jobs.silver import JOBS as SILVER_JOBS
 
 EPILOG = """\
 All state lives under HEALTHLAKE_HOME (default: .healthlake/ in the checkout): landing zone,
@@ -172,7 +173,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def _jobs() -> dict:
     """The jobs a user (or spark-submit on a cluster) can launch without Airflow."""
     from jobs.bronze import extract_database, ingest_files
-    from jobs.silver import exam_observations
+    from jobs.silver import standardise
 
     def extract_his(settings, spark, run_id, args):
         tables = [args.table] if args.table else list(database_source("his").tables)
@@ -181,7 +182,9 @@ def _jobs() -> dict:
     return {
         "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.feed, run_id),
         "bronze-extract-his": extract_his,
-        "silver-exam-observations": lambda s, spark, run_id, a: exam_observations.run(spark, s, run_id),
+        "silver": lambda s, spark, run_id, a: [
+            standardise.run(spark, s, run_id, job) for job in ([a.silver_job] if a.silver_job else standardise.JOBS)
+        ],
     }
 
 
@@ -301,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run the pipeline's Airflow DAGs in-process and print a summary",
-        description="Run the DAGs (the ingest DAGs, silver_exam_observations, gold_marts) in order with "
+        description="Run the DAGs (the ingest DAGs, silver_standardise, gold_marts) in order with "
         "Airflow's in-process runner on the SQLite metadata database, then print each table's row count, the "
         "quarantined rows by rule, and the time each step took. Re-running with no new files changes no data.",
     )
@@ -339,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "names",
         nargs="+",
-        choices=("bronze-ingest", "bronze-extract-his", "silver-exam-observations"),
+        choices=("bronze-ingest", "bronze-extract-his", "silver"),
         help="jobs to run, in order",
     )
     feeds = sorted(p.stem for p in (REPO_ROOT / "schemas" / "sources").glob("*.yaml"))
@@ -350,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--table",
         choices=sorted(database_source("his").tables),
         help="HIS table for bronze-extract-his (default: every table)",
+    )
+    job.add_argument(
+        "--silver-job",
+        choices=SILVER_JOBS,
+        help="one silver job (default: all of them, the resident index first)",
     )
     job.set_defaults(func=cmd_job)
 

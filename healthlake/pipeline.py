@@ -20,7 +20,7 @@ PIPELINE = (
     "home_bp_devices_ingest",
     "public_health_ingest",
     "his_ingest",
-    "silver_exam_observations",
+    "silver_standardise",
     "gold_marts",
 )
 

@@ -22,6 +22,33 @@ class DataElement:
     unit: str | None = None
     domain: str | None = None
     plausible: tuple[float, float] | None = None
+    unconfirmed: bool = False
+    other_units: dict[str, float] = field(default_factory=dict)
+
+    def unit_factors(self) -> dict[str, float]:
+        """Unit spelling -> factor to this element's unit (the unit itself is 1)."""
+        return {**({self.unit: 1.0} if self.unit else {}), **self.other_units}
+
+
+@dataclass(frozen=True)
+class ValueDomain:
+    """A standard code set: codes and their Chinese names, and the code for "unknown" if it has one."""
+
+    name: str
+    name_zh: str
+    codes: dict[str, str]
+    unknown: str | None = None
+    unconfirmed: tuple[str, ...] = ()
+
+    def local_map(self, local: dict[str, str] | None = None) -> dict[str, str]:
+        """Every spelling a source may send -> standard code: the codes, their printed names, `local`."""
+        mapping = {code: code for code in self.codes}
+        mapping.update({label: code for code, label in self.codes.items()})
+        for spelling, code in (local or {}).items():
+            if code not in self.codes:
+                raise ValueError(f"local code {spelling!r} maps to {code!r}, which is not in {self.name}")
+            mapping[spelling] = code
+        return mapping
 
 
 @dataclass(frozen=True)
@@ -42,6 +69,8 @@ class SourceFormat:
     columns: tuple[SourceColumn, ...]
     delimiter: str = ","
     item_codes: dict[str, str] = field(default_factory=dict)
+    # column -> {local spelling: standard code} where the source's codes are not the standard's own
+    local_codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def header_to_column(self) -> dict[str, str]:
@@ -66,6 +95,7 @@ class DatabaseTable:
     description: str
     primary_key: str
     columns: tuple[DatabaseColumn, ...]
+    local_codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def column_names(self) -> list[str]:
@@ -94,6 +124,7 @@ def database_source(name: str) -> DatabaseSource:
             description=spec["description"],
             primary_key=spec["primary_key"],
             columns=tuple(DatabaseColumn(**c) for c in spec["columns"]),
+            local_codes=_local_codes(spec),
         )
         for table, spec in raw["tables"].items()
     }
@@ -122,4 +153,29 @@ def source_format(source_system: str) -> SourceFormat:
         columns=tuple(SourceColumn(**c) for c in raw["columns"]),
         delimiter=raw.get("delimiter", ","),
         item_codes=dict(raw.get("item_codes", {})),
+        local_codes=_local_codes(raw),
     )
+
+
+def _local_codes(spec: dict) -> dict[str, dict[str, str]]:
+    return {column: {str(k): str(v) for k, v in m.items()} for column, m in spec.get("local_codes", {}).items()}
+
+
+@cache
+def value_domains() -> dict[str, ValueDomain]:
+    raw = yaml.safe_load((SCHEMAS_DIR / "value_domains.yaml").read_text(encoding="utf-8"))
+    return {
+        name: ValueDomain(
+            name=name,
+            name_zh=spec["name_zh"],
+            codes={str(k): v for k, v in spec["codes"].items()},
+            unknown=spec.get("unknown"),
+            unconfirmed=tuple(spec.get("unconfirmed", ())),
+        )
+        for name, spec in raw["domains"].items()
+    }
+
+
+def dictionary_version() -> str:
+    raw = yaml.safe_load((SCHEMAS_DIR / "data_elements.yaml").read_text(encoding="utf-8"))
+    return str(raw["version"])

@@ -15,8 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The catalog's schemas, in pipeline order. bronze and quarantine hold values as delivered
 # (direct identifiers included) and form the restricted zone.
-LAYERS = ("bronze", "quarantine", "silver", "gold")
-RESTRICTED_LAYERS = ("bronze", "quarantine")
+LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold")
+RESTRICTED_LAYERS = ("bronze", "quarantine", "restricted")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -32,6 +32,16 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingsError(f"{name}={value!r} is not a whole number") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a number") from None
 
 
 class SettingsError(ValueError):
@@ -56,6 +66,9 @@ class Settings:
     his_user: str = "healthlake"
     his_jdbc_partitions: int = 2
     his_watermark_overlap_seconds: int = 300
+    link_match_probability: float = 0.99
+    link_review_probability: float = 0.80
+    link_u_max_pairs: int = 1_000_000
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
 
@@ -83,6 +96,11 @@ class Settings:
             his_jdbc_partitions=_env_int("HEALTHLAKE_HIS_JDBC_PARTITIONS", 2),
             # Each extract re-reads this much before the last watermark, for rows committed late.
             his_watermark_overlap_seconds=_env_int("HEALTHLAKE_HIS_WATERMARK_OVERLAP_SECONDS", 300),
+            # Record linkage: a probabilistic match at or above this links; between the review and the
+            # match probability it waits in restricted.linkage_review as a resident of its own.
+            link_match_probability=_env_float("HEALTHLAKE_LINK_MATCH_PROBABILITY", 0.99),
+            link_review_probability=_env_float("HEALTHLAKE_LINK_REVIEW_PROBABILITY", 0.80),
+            link_u_max_pairs=_env_int("HEALTHLAKE_LINK_U_MAX_PAIRS", 1_000_000),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
         )

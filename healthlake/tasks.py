@@ -109,10 +109,11 @@ def extract_database(context: dict[str, Any], source: str, table: str) -> dict:
     )
 
 
-def standardise_exam_observations(context: dict[str, Any]) -> dict:
-    from jobs.silver import exam_observations as job
+def standardise(context: dict[str, Any], job: str) -> dict:
+    """One silver job: `residents` (the resident index) or an entity table of jobs/silver/standardise.py."""
+    from jobs.silver import standardise as silver
 
-    return launch(context, "silver.exam_observations", lambda s, spark, run_id: job.run(spark, s, run_id))
+    return launch(context, f"silver.{job}", lambda s, spark, run_id: silver.run(spark, s, run_id, job))
 
 
 def dbt_build(context: dict[str, Any], select: str | None = None) -> dict:

@@ -1,13 +1,14 @@
 """Spark column expressions held to pure-Python references on a handful of rows."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pyspark.sql import functions as F
 
 from healthlake.pseudonym import hmac_column, hmac_hex
-from healthlake.schemas import data_elements, source_format
-from jobs.silver import exam_observations
+from jobs.silver import observations
+from jobs.silver.entity import Batch
+from jobs.silver.rules import first_broken
 
 
 @pytest.mark.parametrize("key", [b"k", b"a-32-byte-key-for-the-test-suite", b"x" * 100])
@@ -25,7 +26,7 @@ def _bronze_row(**overrides):
         "birth_date": "1949-12-31", "id_number": "11010519491231002X", "phone": "13800000000",
         "item_code": "TJ011", "item_name": "收缩压", "result_value": "135", "unit": "mmHg",
         "_source_system": "exam_system", "_source_file": "f.csv", "_record_number": 2,
-        "_record_hash": "h", "_rank": 1,
+        "_record_hash": "h", "_ingested_at": datetime(2026, 1, 3, tzinfo=UTC),
     }  # fmt: skip
     row.update(overrides)
     return row
@@ -33,32 +34,29 @@ def _bronze_row(**overrides):
 
 CASES = [
     ({}, None),
-    ({"id_number": " 11010519491231002x "}, None),
-    ({"id_number": ""}, "id_number.missing"),
-    ({"id_number": "1101051949123100"}, "id_number.format"),
-    ({"id_number": "110105194912310029"}, "id_number.checksum"),
-    ({"id_number": "110105194913310021"}, "id_number.birth_date"),  # valid check char, month 13
+    ({"exam_date": "20260102"}, None),
+    ({"exam_date": "2026年1月2日"}, None),
     ({"exam_date": "2026/13/01"}, "exam_date.unparseable"),
     ({"item_code": "ZZ999"}, "item_code.unknown"),
     ({"result_value": "未测"}, "result_value.not_numeric"),
+    ({"unit": "psi"}, "unit.unknown"),
     ({"result_value": "1359"}, "result_value.out_of_range"),
+    ({"result_value": "18.0", "unit": "kPa"}, None),  # 135 mmHg
+    ({"item_code": "LB101", "result_value": "99", "unit": "mg/dL"}, None),  # 5.49 mmol/L
 ]
 
 
-def test_each_rule_catches_what_it_names_and_nothing_else(spark):
-    fmt = source_format("exam_system")
-    elements = data_elements()
-    item_elements = {code: elements[de] for code, de in fmt.item_codes.items()}
+def test_each_observation_rule_catches_what_it_names_and_nothing_else(spark, settings):
     rows = [_bronze_row(exam_id=f"TJ{i}", **overrides) for i, (overrides, _) in enumerate(CASES)]
-    df = spark.createDataFrame(rows)
-    out = {r["exam_key"]: r for r in exam_observations.standardise(df, item_elements, b"key").collect()}
+    batch = Batch(spark, {observations.BRONZE: spark.createDataFrame(rows)}, b"key", settings)
+    standardised = observations.standardise(batch)
+    rule_id, *_ = first_broken(standardised.rules)
+    out = {r["encounter_key"]: r for r in standardised.rows.withColumn("_rule_id", rule_id).collect()}
     for i, (_, expected_rule) in enumerate(CASES):
-        result = out[hmac_hex(b"key", f"exam_system:TJ{i}")]
-        assert result["_rule_id"] == expected_rule, CASES[i]
-    clean = out[hmac_hex(b"key", "exam_system:TJ0")]
+        assert out[hmac_hex(b"key", f"exam_system.exam:TJ{i}")]["_rule_id"] == expected_rule, CASES[i]
+    clean = out[hmac_hex(b"key", "exam_system.exam:TJ0")]
     assert clean["de_id"] == "DE04.10.174.00" and clean["element"] == "sbp_mmhg" and clean["value"] == 135.0
-    assert clean["resident_key"] == hmac_hex(b"key", "11010519491231002X")
-    assert clean["sex_code"] == "2"  # 17th digit 2 is even: female (GB 11643)
-    assert clean["age_at_exam"] == 76 and clean["exam_date"] == date(2026, 1, 2)
-    # A lowercase check character with spaces around is the same resident.
-    assert out[hmac_hex(b"key", "exam_system:TJ1")]["resident_key"] == clean["resident_key"]
+    assert clean["observed_on"] == date(2026, 1, 2) and clean["_identity_record_id"] == "TJ0"
+    assert out[hmac_hex(b"key", "exam_system.exam:TJ8")]["value"] == 135.01  # 18.0 kPa
+    glucose = out[hmac_hex(b"key", "exam_system.exam:TJ9")]
+    assert glucose["value"] == 5.49 and glucose["unit"] == "mmol/L"

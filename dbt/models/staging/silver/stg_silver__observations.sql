@@ -2,26 +2,24 @@ with
 
 source as (
 
-    select * from {{ source('silver', 'exam_observations') }}
+    select * from {{ source('silver', 'observations') }}
 
 ),
 
 renamed as (
 
     select
-        exam_key,
+        encounter_key as exam_key,
         resident_key,
-        item_code,
         de_id,
         element,
         cast(value as double) as value,  -- noqa: RF04
         unit,
-        sex_code,
-        age_at_exam,
-        exam_date,
+        observed_on as exam_date,
         institution_code,
         _loaded_at as loaded_at
     from source
+    where encounter_type = 'exam'
 
 )
 

@@ -1,0 +1,223 @@
+"""The one way a silver entity table is updated from bronze: incremental, reconciled, idempotent.
+
+An `Entity` says which bronze tables feed it, its business key and how to standardise a batch (a
+pure transform, jobs/silver/<entity>.py). `run_entity` then:
+1. reads only the bronze rows ingested since its last run (silver.job_progress);
+2. standardises them and looks up each record's resident in restricted.identity_crosswalk;
+3. ranks versions of a business key (newest wins; older ones in the batch are superseded);
+4. checks bronze rows = published + quarantined + cancelled + superseded, or fails the run;
+5. MERGEs on the business key: new and changed rows in, cancelled rows (a cancelled visit, a
+   withdrawn form) and rows whose newest version broke a rule out; unchanged rows write nothing;
+6. MERGEs the rejected rows into quarantine.silver_rejects with rule id, field, raw value, message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from healthlake.lineage import (
+    JobResult,
+    ReconciliationError,
+    create_table_if_absent,
+    newest_ingested,
+    record_progress,
+    table_exists,
+    unprocessed,
+)
+from healthlake.pseudonym import hmac_column
+from healthlake.quality import Check, audit
+from healthlake.settings import Settings
+from jobs.silver.rules import Rule, first_broken
+
+QUARANTINE = "quarantine.silver_rejects"
+CROSSWALK = "restricted.identity_crosswalk"
+# Lineage columns silver keeps; every other column starting with `_` is the framework's or a
+# standardiser's working column (raw values for the quarantine, ranges) and is dropped.
+LINEAGE = ("_source_table", "_source_record", "_record_hash", "_ingested_at")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a standardiser gets: the new bronze rows per table, the session and the pseudonym key."""
+
+    spark: SparkSession
+    rows: dict[str, DataFrame]
+    key: bytes
+    settings: Settings
+
+    def pseudonym(self, prefix: str, value: Column) -> Column:
+        """Keyed pseudonym of a source identifier (record numbers are identifiers too)."""
+        return hmac_column(self.key, F.concat(F.lit(prefix), value.cast("string")))
+
+
+@dataclass(frozen=True)
+class Standardised:
+    """A standardiser's output: silver columns plus the framework's columns, and the rules to apply.
+
+    Required framework columns: `_identity_source`, `_identity_record_id` (the identity record whose
+    resident this row belongs to; null if the standardiser sets `resident_key` itself), `_order`
+    (a struct, newer versions greater), `_deleted` (the source cancelled it), `_source_table`,
+    `_source_record` (file:line or table:primary key), `_record_hash`, `_ingested_at`.
+    """
+
+    rows: DataFrame
+    rules: list[Rule] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Entity:
+    table: str  # silver.<table>
+    bronze_tables: tuple[str, ...]
+    keys: tuple[str, ...]
+    standardise: Callable[[Batch], Standardised]
+    after: Callable[[SparkSession, Settings], None] | None = None  # e.g. refresh a curation list
+    expectations: Callable[[], list[Check]] = list  # the entity's own checks, beyond the common ones
+
+    def checks(self) -> list[Check]:
+        """What every published batch is audited with before anyone can read it."""
+        return [
+            Check("ExpectColumnValuesToNotBeNull", {"column": "resident_key"}),
+            Check("ExpectColumnValuesToMatchRegex", {"column": "resident_key", "regex": "^[0-9a-f]{64}$"}),
+            Check("ExpectCompoundColumnsToBeUnique", {"column_list": list(self.keys)})
+            if len(self.keys) > 1
+            else Check("ExpectColumnValuesToBeUnique", {"column": self.keys[0]}),
+            *self.expectations(),
+        ]
+
+
+def file_order() -> Column:
+    """Version order of a file-fed record: ingested later wins, then the later file and line."""
+    tiebreak = F.concat(F.col("_source_file"), F.lit(":"), F.lpad(F.col("_record_number").cast("string"), 12, "0"))
+    return F.struct(F.col("_ingested_at").cast("timestamp").alias("at"), tiebreak.alias("tiebreak"))
+
+
+def database_order() -> Column:
+    """Version order of a database row: the source's updated_at, then when bronze extracted it."""
+    return F.struct(
+        F.col("updated_at").cast("timestamp").alias("at"), F.col("_ingested_at").cast("string").alias("tiebreak")
+    )
+
+
+def _with_residents(spark: SparkSession, settings: Settings, rows: DataFrame) -> DataFrame:
+    if "resident_key" in rows.columns:
+        return rows
+    if not table_exists(settings, "restricted", "identity_crosswalk"):
+        return rows.withColumn("resident_key", F.lit(None).cast("string"))
+    crosswalk = spark.table(CROSSWALK).select(
+        F.col("source").alias("_identity_source"), F.col("source_record_id").alias("_identity_record_id"),
+        "resident_key",
+    )  # fmt: skip
+    return rows.join(crosswalk, ["_identity_source", "_identity_record_id"], "left")
+
+
+def classify(standardised: Standardised, keys: tuple[str, ...], with_residents: DataFrame) -> DataFrame:
+    """Every input row with `_rank` (1 = newest version of its key) and the first rule it breaks."""
+    rules = list(standardised.rules)
+    if "resident_key" not in standardised.rows.columns:
+        rules.insert(0, Rule("resident.unresolved", "_identity_record_id", F.col("resident_key").isNull(),
+                             "the record's person is not in the resident index (run silver.residents first)"))  # fmt: skip
+    rule_id, field_name, raw_value, message = first_broken(rules)
+    ranked = Window.partitionBy(*keys).orderBy(F.col("_order").desc())
+    return with_residents.select(
+        "*",
+        F.row_number().over(ranked).alias("_rank"),
+        # A cancellation needs no valid content: it only removes what was published.
+        F.when(~F.col("_deleted"), rule_id).alias("_rule_id"),
+        field_name.alias("_field"),
+        raw_value.alias("_raw_value"),
+        message.alias("_message"),
+    )
+
+
+def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Entity) -> JobResult:
+    job = f"silver.{entity.table}"
+    present = [t for t in entity.bronze_tables if table_exists(settings, "bronze", t)]
+    rows = {t: unprocessed(spark, settings, job, t) for t in present}
+    through = {t: newest_ingested(df) for t, df in rows.items()}
+    rows_in = sum(df.count() for df in rows.values())
+    if rows_in == 0:
+        return JobResult(job=job, rows_in=0, rows_written=0, rows_rejected=0, detail="no new bronze rows")
+
+    now = F.lit(datetime.now(UTC)).cast("timestamp")
+    standardised = entity.standardise(Batch(spark, rows, settings.pseudonym_key(), settings))
+    classified = classify(standardised, entity.keys, _with_residents(spark, settings, standardised.rows)).persist()
+    outcome = (
+        F.when(F.col("_rank") > 1, "superseded")
+        .when(F.col("_deleted"), "cancelled")
+        .when(F.col("_rule_id").isNotNull(), "rejected")
+        .otherwise("published")
+    )
+    counts = dict(classified.groupBy(outcome.alias("o")).count().collect())
+    published, rejected, cancelled, superseded = (
+        counts.get(k, 0) for k in ("published", "rejected", "cancelled", "superseded")
+    )
+    if rows_in != published + rejected + cancelled + superseded:
+        raise ReconciliationError(
+            f"{job}: {rows_in} bronze rows but {published} published + {rejected} quarantined + {cancelled} "
+            f"cancelled + {superseded} superseded = {published + rejected + cancelled + superseded}"
+        )
+
+    newest = classified.where("_rank = 1")
+    working = [c for c in newest.columns if c.startswith("_") and c not in LINEAGE]
+    good = newest.where("NOT _deleted AND _rule_id IS NULL").drop(*working).withColumn("_run_id", F.lit(run_id))
+    good = good.withColumn("_loaded_at", now)
+    removed = newest.where("_deleted OR _rule_id IS NOT NULL").select(*entity.keys)
+    rejects = newest.where("NOT _deleted AND _rule_id IS NOT NULL").select(
+        F.col("_source_table").alias("source_table"), F.lit(job).alias("target_table"),
+        F.col("_source_record").alias("source_record"), "_record_hash",
+        F.col("_rule_id").alias("rule_id"), F.col("_field").alias("field"),
+        F.col("_raw_value").alias("raw_value"), F.col("_message").alias("message"),
+        F.lit(run_id).alias("_run_id"), now.alias("_quarantined_at"),
+    )  # fmt: skip
+
+    # Write, audit, publish: an error-level failure raises here and consumers keep the last version.
+    audited = audit(good, job, entity.checks(), settings, run_id) if published else None
+
+    create_table_if_absent(spark, settings, "quarantine", "silver_rejects", rejects)
+    if rejected:
+        merge_new(spark, QUARANTINE, rejects, ("source_table", "source_record", "_record_hash"), "rejects")
+    create_table_if_absent(spark, settings, "silver", entity.table, good)
+    changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}") if published else 0
+    dropped = delete_keys(spark, job, removed, entity.keys) if rejected + cancelled else 0
+    record_progress(spark, settings, job, through)
+    classified.unpersist()
+    if entity.after:
+        entity.after(spark, settings)
+    detail = f"{changed} new or changed, {cancelled} cancelled, {dropped} removed, {superseded} superseded"
+    if audited:
+        detail += f"; {audited.checks_run} checks passed"
+        if audited.warnings:
+            detail += "; warnings: " + "; ".join(f"{c.name}: {n} rows" for c, n in audited.warnings)
+    return JobResult(job=job, rows_in=rows_in, rows_written=published, rows_rejected=rejected, detail=detail)
+
+
+def merge_new(spark: SparkSession, table: str, incoming: DataFrame, keys: tuple[str, ...], view: str) -> int:
+    """MERGE only the rows that are new or whose delivered record changed: a re-run writes nothing."""
+    existing = spark.table(table).select(*keys, "_record_hash")
+    changes = incoming.join(existing, on=[*keys, "_record_hash"], how="left_anti").persist()
+    count = changes.count()
+    if count:
+        changes.createOrReplaceTempView(view)
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        spark.sql(
+            f"MERGE INTO {table} t USING {view} s ON {on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        )
+    changes.unpersist()
+    return count
+
+
+def delete_keys(spark: SparkSession, table: str, keys_df: DataFrame, keys: tuple[str, ...]) -> int:
+    """Remove these business keys from the table; returns how many rows were there to remove."""
+    present = keys_df.join(spark.table(table).select(*keys), list(keys)).distinct().persist()
+    count = present.count()
+    if count:
+        present.createOrReplaceTempView("removed_keys")
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        spark.sql(f"MERGE INTO {table} t USING removed_keys s ON {on} WHEN MATCHED THEN DELETE")
+    present.unpersist()
+    return count

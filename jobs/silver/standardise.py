@@ -1,0 +1,43 @@
+"""The silver layer's jobs in dependency order: the resident index first (every entity looks its
+residents up there), encounters before the diagnoses and prescriptions that hang off them."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from healthlake.lineage import JobResult
+from healthlake.settings import Settings
+from jobs.silver import (
+    JOBS,
+    chronic_followups,
+    device_readings,
+    diagnoses,
+    encounters,
+    medications,
+    observations,
+    residents,
+    tcm_assessments,
+)
+from jobs.silver.entity import Entity, run_entity
+
+ENTITIES: dict[str, Entity] = {
+    e.table: e
+    for e in (
+        encounters.ENTITY,
+        observations.ENTITY,
+        diagnoses.ENTITY,
+        medications.ENTITY,
+        chronic_followups.ENTITY,
+        tcm_assessments.ENTITY,
+        device_readings.ENTITY,
+    )
+}
+assert JOBS == ("residents", *ENTITIES), "jobs/silver/__init__.py lists the jobs in their order"
+
+
+def run(spark: SparkSession, settings: Settings, run_id: str, job: str) -> JobResult:
+    if job == "residents":
+        return residents.run(spark, settings, run_id)
+    if job not in ENTITIES:
+        raise ValueError(f"unknown silver job {job!r}; one of: {', '.join(JOBS)}")
+    return run_entity(spark, settings, run_id, ENTITIES[job])
