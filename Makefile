@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RESIDENTS ?= 10000
 
-.PHONY: setup demo test lint unit ui lock clean bench-bronze
+.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,11 @@ test: lint
 bench-bronze: setup
 	$(BIN)/python benchmarks/bronze.py --residents 100000
 	$(BIN)/python benchmarks/bronze.py --residents 1000000
+
+# Silver throughput and record-linkage precision/recall at 100k and 1M residents (reuses bench-bronze's lakes).
+bench-silver: setup
+	$(BIN)/python benchmarks/silver.py --residents 100000
+	$(BIN)/python benchmarks/silver.py --residents 1000000
 
 ui: setup
 	$(BIN)/healthlake ui

@@ -10,12 +10,11 @@ Scheduled on the silver Assets (any of them updated); produces `gold.resident_he
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 
 from airflow.sdk import dag, get_current_context, task
 
 from healthlake import tasks
-from functools import reduce
-
 from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER, SILVER_RESIDENTS
 
 

@@ -134,6 +134,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from healthlake import dictionary
+
+    print(f"Wrote {dictionary.write()}")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -321,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("--from", dest="start", type=_date, required=True, help="first delivery date, e.g. 2026-01-01")
     fill.add_argument("--to", type=_date, required=True, help="last delivery date (inclusive)")
     fill.set_defaults(func=cmd_backfill)
+
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate docs/data_dictionary.md from the dictionary in schemas/",
+        description="Write docs/data_dictionary.md (data elements, value domains, source mappings) from the "
+        "versioned YAML in schemas/. The tests fail when the page is out of date.",
+    )
+    docs.set_defaults(func=cmd_docs)
 
     sql = sub.add_parser(
         "sql",

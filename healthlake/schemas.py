@@ -57,6 +57,7 @@ class SourceColumn:
     column: str
     description: str
     pii: str = "none"
+    de: str | None = None  # the WS 363 data element silver makes of it
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class DatabaseColumn:
     type: str  # the source database's type
     description: str
     pii: str = "none"
+    de: str | None = None  # the WS 363 data element silver makes of it
 
 
 @dataclass(frozen=True)

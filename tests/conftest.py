@@ -135,10 +135,11 @@ def his_bronze(spark, settings, generated):
 
 
 @pytest.fixture(scope="session")
-def silver(spark, settings, bronze):
-    from jobs.silver import exam_observations
+def silver(spark, settings, file_bronze, his_bronze):
+    """Every silver job run once over all of bronze, by job name."""
+    from jobs.silver import standardise
 
-    return exam_observations.run(spark, settings, run_id="test_silver")
+    return {job: standardise.run(spark, settings, "test_silver", job) for job in standardise.JOBS}
 
 
 def table_version(spark, name: str) -> int:

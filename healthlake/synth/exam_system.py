@@ -18,6 +18,9 @@ from healthlake.schemas import SourceFormat
 from healthlake.synth.identity import IdentityVariation, render
 
 INSTITUTIONS = ["H4301001", "H4301002", "H4301015", "C4301110", "C4302021"]
+# One county centre's older exam system writes dates as YYYY/M/D, fasting glucose in mg/dL and
+# height in metres: silver must normalise them, not quarantine them.
+LEGACY_FORMAT_INSTITUTION = "C4302021"
 
 # (item code, printed name, unit) in report order; codes map to data elements in schemas/sources.
 ITEMS = [
@@ -105,7 +108,12 @@ def generate_exam_items(
     exams = pd.DataFrame(
         {
             "体检编号": exam_id,
-            "体检日期": pd.DatetimeIndex(exam_date).strftime("%Y-%m-%d"),
+            "体检日期": np.where(
+                institution == LEGACY_FORMAT_INSTITUTION,
+                [f"{d.year}/{d.month}/{d.day}" for d in pd.DatetimeIndex(exam_date)],
+                pd.DatetimeIndex(exam_date).strftime("%Y-%m-%d"),
+            ),
+            "_exam_day": pd.DatetimeIndex(exam_date).strftime("%Y-%m-%d"),
             "体检机构代码": institution,
             "姓名": identity["name"],
             "性别": np.where(people["sex_code"] == "1", "男", "女"),
@@ -117,13 +125,19 @@ def generate_exam_items(
         }
     )
     values = _exam_values(people, rng)
+    legacy = institution == LEGACY_FORMAT_INSTITUTION
+    units = {code: np.full(n, unit, dtype=object) for code, _, unit in ITEMS}
+    values["LB101"] = np.where(legacy, np.round(values["LB101"] * 18.0, 0), values["LB101"])
+    units["LB101"][legacy] = "mg/dL"
+    values["TJ001"] = np.where(legacy, np.round(values["TJ001"] / 100, 3), values["TJ001"])
+    units["TJ001"][legacy] = "m"
     item_frames = []
-    for code, item_name, unit in ITEMS:
+    for code, item_name, _ in ITEMS:
         item = exams.copy()
         item["项目代码"] = code
         item["项目名称"] = item_name
         item["结果"] = values[code].astype(str)
-        item["单位"] = unit
+        item["单位"] = units[code]
         item_frames.append(item)
     rows = pd.concat(item_frames, ignore_index=True).sort_values(["体检编号", "项目代码"], ignore_index=True)
 
@@ -141,7 +155,7 @@ def write_daily_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     headers = [c.header for c in fmt.columns]
     lines_per_file = {}
-    for exam_date, day in rows.groupby("体检日期", sort=True):
+    for exam_date, day in rows.groupby("_exam_day", sort=True):
         buffer = io.StringIO()
         day[headers].to_csv(buffer, index=False, lineterminator="\n")
         lines = buffer.getvalue().encode(fmt.encoding).split(b"\n")[:-1]

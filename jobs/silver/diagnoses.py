@@ -49,7 +49,9 @@ def standardise(batch: Batch) -> Standardised:
         "_ingested_at",
         F.col("icd_code").alias("_icd_code"),
         cleaned.alias("_icd_clean"),
-        F.concat_ws(" / ", F.coalesce(F.col("icd_code"), F.lit("")), F.coalesce(name, F.lit(""))).alias("_icd_code_and_name"),
+        F.concat_ws(" / ", F.coalesce(F.col("icd_code"), F.lit("")), F.coalesce(name, F.lit(""))).alias(
+            "_icd_code_and_name"
+        ),
     )
     tree = code_tree(spark)
     coded = rows.join(tree, rows["_candidate"] == tree["icd10_code"], "left").drop("_candidate")

@@ -119,8 +119,8 @@ def classify(standardised: Standardised, keys: tuple[str, ...], with_residents: 
     """Every input row with `_rank` (1 = newest version of its key) and the first rule it breaks."""
     rules = list(standardised.rules)
     if "resident_key" not in standardised.rows.columns:
-        rules.insert(0, Rule("resident.unresolved", "_identity_record_id", F.col("resident_key").isNull(),
-                             "the record's person is not in the resident index (run silver.residents first)"))  # fmt: skip
+        unresolved = "the record's person is not in the resident index (run silver.residents first)"
+        rules.insert(0, Rule("resident.unresolved", "_identity_record_id", F.col("resident_key").isNull(), unresolved))
     rule_id, field_name, raw_value, message = first_broken(rules)
     ranked = Window.partitionBy(*keys).orderBy(F.col("_order").desc())
     return with_residents.select(

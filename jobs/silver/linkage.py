@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -86,7 +87,8 @@ def train_model(spark: SparkSession, index: DataFrame, settings: LinkageSettings
         retain_matching_columns=False,
     )
     db_api = SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
-    linker = Linker(db_api.register(_features(index, "index_id")), creator, log_level=logging.WARNING)
+    training = db_api.register(_features(index, "index_id"), table_name=f"index_{uuid.uuid4().hex[:8]}")
+    linker = Linker(training, creator, log_level=logging.WARNING)
     started = time.monotonic()
     linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
     log.info("u estimated from %s random pairs in %.1f s", settings.u_max_pairs, time.monotonic() - started)
@@ -119,8 +121,12 @@ def best_candidates(
     # Each unresolved record is one of the index's residents, or nobody yet: 1 in N a priori.
     model["probability_two_random_records_match"] = 1.0 / max(residents_in_index, 2)
     db_api = SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
-    left = db_api.register(_features(unresolved, "record_id"), dataset_display_name="unresolved")
-    right = db_api.register(_features(index, "index_id"), dataset_display_name="index")
+    # Table names are per call (a session may link several batches); display names tell the sides apart.
+    suffix = uuid.uuid4().hex[:8]
+    left = db_api.register(
+        _features(unresolved, "record_id"), dataset_display_name="unresolved", table_name=f"unresolved_{suffix}"
+    )
+    right = db_api.register(_features(index, "index_id"), dataset_display_name="index", table_name=f"index_{suffix}")
     linker = Linker([left, right], model, log_level=logging.WARNING)
     started = time.monotonic()
     pairs = linker.inference.predict().as_spark_dataframe()

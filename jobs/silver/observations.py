@@ -71,7 +71,7 @@ def standardise(batch: Batch) -> Standardised:
         Rule("result_value.not_numeric", "_result_value", F.col("_number").isNull(), "result is not a number"),
         Rule("unit.unknown", "_unit", F.col("value").isNull(),
              "unit is neither the element's unit nor one of its other_units in schemas/data_elements.yaml"),
-        Rule("result_value.out_of_range", "_result_value", (F.col("value") < F.col("_low")) | (F.col("value") > F.col("_high")),
+        Rule("result_value.out_of_range", "_result_value", ~F.col("value").between(F.col("_low"), F.col("_high")),
              "result is outside the plausible range of its data element"),
     ]  # fmt: skip
     return Standardised(rows, rules)

@@ -32,6 +32,7 @@ from healthlake.lineage import (
 )
 from healthlake.pseudonym import hmac_column
 from healthlake.settings import Settings
+from jobs.silver import normalise as N
 from jobs.silver.identity import IDENTITY_SOURCES, anchor, identity_records
 from jobs.silver.linkage import LinkageSettings, best_candidates, train_model
 
@@ -66,17 +67,18 @@ def resolve(
     )
     unanchored = changed.where(F.col("_anchor").isNull())
     changed_refs = changed.select(*KEY)
-    index = anchored.select("resident_key", _record_ref().alias("ref"), *_FEATURES)
+    index = anchored.select("resident_key", _record_ref().alias("ref"), *_features())
     if known is not None:
         held = known.where(F.col("match_method").isin("id_number", "passport")).join(changed_refs, KEY, "left_anti")
-        index = index.unionByName(held.select("resident_key", _record_ref().alias("ref"), *_FEATURES))
+        index = index.unionByName(held.select("resident_key", _record_ref().alias("ref"), *_features()))
     # One index row per resident and distinct set of features: the same person seen ten times alike
     # is one candidate, not ten.
     # Materialised: splink runs many queries over it, and each would otherwise recompute it from bronze.
     index = index.groupBy("resident_key", *_FEATURES).agg(F.min("ref").alias("index_id")).localCheckpoint()
-    linkable = unanchored.where(
-        F.col("birth_date").isNotNull() | F.col("phone").isNotNull() | (F.coalesce(F.col("id_problem"), F.lit("")) != "missing")
-    )  # fmt: skip
+    # A record with nothing but a name cannot be told from the namesakes: it stays a resident of its own.
+    has_id = F.coalesce(F.col("id_problem"), F.lit("")) != "missing"
+    linkable = unanchored.where(F.col("birth_date").isNotNull() | F.col("phone").isNotNull() | has_id)
+    linkable = linkable.select(*KEY, *_features())
     residents_in_index = index.select("resident_key").distinct().count()
     if linkable.limit(1).count() and residents_in_index > 1:
         model = train_model(spark, index, linkage)
@@ -106,6 +108,21 @@ def resolve(
 
 
 _FEATURES = ["name", "sex_code", "birth_date", "phone", "id_number", "district_code"]
+
+
+def _features() -> list[Column]:
+    """What linkage compares. Where a source does not say birth date or sex (follow-up forms,
+    devices), the ID number's own digits do, when they form a date: a mistyped number keeps them."""
+    id18 = F.col("id_number")
+    from_id = id18.rlike(r"^[0-9]{17}[0-9X]$")
+    return [
+        F.col("name"),
+        F.coalesce(F.col("sex_code"), F.when(from_id, N.id_sex_code(id18))).alias("sex_code"),
+        F.coalesce(F.col("birth_date"), F.when(from_id, N.id_birth_date(id18))).alias("birth_date"),
+        F.col("phone"),
+        id18,
+        F.col("district_code"),
+    ]
 
 
 def golden_records(crosswalk: DataFrame) -> DataFrame:

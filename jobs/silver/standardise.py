@@ -32,7 +32,7 @@ ENTITIES: dict[str, Entity] = {
         device_readings.ENTITY,
     )
 }
-assert JOBS == ("residents", *ENTITIES), "jobs/silver/__init__.py lists the jobs in their order"
+assert ("residents", *ENTITIES) == JOBS, "jobs/silver/__init__.py lists the jobs in their order"
 
 
 def run(spark: SparkSession, settings: Settings, run_id: str, job: str) -> JobResult:

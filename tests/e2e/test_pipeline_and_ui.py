@@ -36,7 +36,7 @@ def test_run_prints_the_summary(demo_home):
     _, out = demo_home
     for expected in ("bronze.exam_system__exam_items", "bronze.home_bp_devices__readings",
                      "bronze.public_health__chronic_followups",
-                     "silver.exam_observations", "gold.resident_health_profile",
+                     "silver.residents", "silver.observations", "silver.diagnoses", "gold.resident_health_profile",
                      "Quarantined rows", "Spark session start", "Pipeline wall time", "healthlake ui"):  # fmt: skip
         assert expected in out
 
