@@ -197,8 +197,15 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
 
 
 def merge_new(spark: SparkSession, table: str, incoming: DataFrame, keys: tuple[str, ...], view: str) -> int:
-    """MERGE only the rows that are new or whose delivered record changed: a re-run writes nothing."""
-    existing = spark.table(table).select(*keys, "_record_hash")
+    """MERGE only the rows that are new or whose delivered record changed: a re-run writes nothing.
+    Into an empty table (a first load) the rows are appended: a MERGE would join them with nothing."""
+    target = spark.table(table)
+    if target.limit(1).count() == 0:
+        count = incoming.count()
+        if count:
+            incoming.select(*target.columns).write.insertInto(table)
+        return count
+    existing = target.select(*keys, "_record_hash")
     changes = incoming.join(existing, on=[*keys, "_record_hash"], how="left_anti").persist()
     count = changes.count()
     if count:

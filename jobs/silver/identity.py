@@ -62,7 +62,12 @@ def standardise_identity(raw: DataFrame, source: str, local_codes: dict[str, dic
     id_type = F.when(N.blank_to_null(id_type_raw).isNull(), F.lit("01")).otherwise(
         N.map_code(id_type_raw, domains["CV02.01.101"].local_map(local_codes.get("id_type")))
     )
-    sex = N.map_code(_col_or_null(raw, "sex"), domains["GB/T 2261.1"].local_map(local_codes.get("sex")))
+    sex_domain = domains["GB/T 2261.1"]
+    sex_raw = _col_or_null(raw, "sex")
+    # A sex the mapping does not know is GB/T 2261.1's own "unknown" (0), never a guess.
+    sex = F.when(N.blank_to_null(sex_raw).isNotNull(), F.coalesce(
+        N.map_code(sex_raw, sex_domain.local_map(local_codes.get("sex"))), F.lit(sex_domain.unknown)
+    ))  # fmt: skip
     is_resident_id = id_type == "01"
     address = N.blank_to_null(_col_or_null(raw, "address"))
     id_division = F.substring(id_number, 1, 6)
