@@ -80,6 +80,10 @@ def bench_silver(residents: int, his_port: int) -> dict:
 
 
 def main() -> int:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="    %(asctime)s %(name)s %(message)s")
+    logging.getLogger("jobs").setLevel(logging.INFO)  # each job's phases, for the profile
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=100_000, help="scale to measure (default 100000)")
     parser.add_argument("--his-port", type=int, default=55480, help="port for the benchmark's HIS server")

@@ -13,6 +13,8 @@ pure transform, jobs/silver/<entity>.py). `run_entity` then:
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +35,8 @@ from healthlake.pseudonym import hmac_column
 from healthlake.quality import Check, audit
 from healthlake.settings import Settings
 from jobs.silver.rules import Rule, first_broken
+
+log = logging.getLogger(__name__)
 
 QUARANTINE = "quarantine.silver_rejects"
 CROSSWALK = "restricted.identity_crosswalk"
@@ -152,7 +156,9 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
         .when(F.col("_rule_id").isNotNull(), "rejected")
         .otherwise("published")
     )
+    started = time.monotonic()
     counts = dict(classified.groupBy(outcome.alias("o")).count().collect())
+    log.info("%s: %d rows standardised and classified in %.1f s", job, rows_in, time.monotonic() - started)
     published, rejected, cancelled, superseded = (
         counts.get(k, 0) for k in ("published", "rejected", "cancelled", "superseded")
     )
@@ -176,7 +182,10 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     )  # fmt: skip
 
     # Write, audit, publish: an error-level failure raises here and consumers keep the last version.
+    started = time.monotonic()
     audited = audit(good, job, entity.checks(), settings, run_id) if published else None
+    log.info("%s: audited in %.1f s", job, time.monotonic() - started)
+    started = time.monotonic()
 
     create_table_if_absent(spark, settings, "quarantine", "silver_rejects", rejects)
     if rejected:
@@ -184,6 +193,7 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     create_table_if_absent(spark, settings, "silver", entity.table, good)
     changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}") if published else 0
     dropped = delete_keys(spark, job, removed, entity.keys) if rejected + cancelled else 0
+    log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
     classified.unpersist()
     if entity.after:

@@ -94,12 +94,16 @@ def train_model(spark: SparkSession, index: DataFrame, settings: LinkageSettings
     log.info("u estimated from %s random pairs in %.1f s", settings.u_max_pairs, time.monotonic() - started)
     model = linker.misc.save_model_to_json()
     _fix_u(model, "id_number", ID_NUMBER_U)
+    _fix_u(model, "phone", PHONE_U)
     return model
 
 
 # Valid ID numbers of different people never agree and almost never differ in one character:
 # random pairs cannot show how rarely, so their u is set (exact, one off, two off, else).
 ID_NUMBER_U = [1e-9, 1e-6, 1e-5, 1 - 1.1e-5]
+# Two different people share a phone number about as often as a household does: random pairs of a
+# large index almost never show it, so it is set too.
+PHONE_U = [1e-6, 1 - 1e-6]
 
 
 def _fix_u(model: dict, column: str, u: list[float]) -> None:

@@ -42,10 +42,14 @@ def test_jobs_run_on_the_standalone_cluster(cluster):
         "HEALTHLAKE_SPARK_EXECUTOR_MEMORY": "512m",
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
-    done = healthlake(home, "job", "bronze-ingest", "silver-exam-observations", timeout=600, **on_cluster)
+    done = healthlake(home, "job", "bronze-ingest", "silver", timeout=900, **on_cluster)
     assert done.returncode == 0, done.stdout + done.stderr
-    bronze_line, silver_line = done.stdout.splitlines()
-    assert f"spark master {master}" in bronze_line and f"spark master {master}" in silver_line
+    lines = done.stdout.splitlines()
+    bronze_line = lines[0]
+    residents_line = next(line for line in lines if line.startswith("silver.residents:"))
+    silver_line = next(line for line in lines if line.startswith("silver.observations:"))
+    assert all(f"spark master {master}" in line for line in lines)
+    assert "id_number" in residents_line  # the resident index (splink included) ran on the cluster
     # Executors ran in the worker, which made a directory for the application.
     assert len(list((home / "spark-standalone" / "work").glob("app-*"))) == 1
     # Every delivered line is in bronze or its rejects, and every bronze row in silver or quarantine.
