@@ -88,3 +88,17 @@ def newest_ingested(df: DataFrame) -> object:
     from pyspark.sql import functions as F
 
     return df.agg(F.max("_ingested_at")).collect()[0][0]
+
+
+def upsert(spark: SparkSession, table: str, incoming: DataFrame, keys: list[str], view: str) -> None:
+    """MERGE `incoming` on `keys` (update matched rows, insert the rest). Into an empty table (a
+    first load) the rows are appended instead: a MERGE would join them with nothing."""
+    target = spark.table(table)
+    if target.limit(1).count() == 0:
+        incoming.select(*target.columns).write.insertInto(table)
+        return
+    incoming.createOrReplaceTempView(view)
+    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    spark.sql(
+        f"MERGE INTO {table} t USING {view} s ON {on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    )

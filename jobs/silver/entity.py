@@ -26,7 +26,6 @@ from healthlake.lineage import (
     JobResult,
     ReconciliationError,
     create_table_if_absent,
-    newest_ingested,
     record_progress,
     table_exists,
     unprocessed,
@@ -142,8 +141,12 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     job = f"silver.{entity.table}"
     present = [t for t in entity.bronze_tables if table_exists(settings, "bronze", t)]
     rows = {t: unprocessed(spark, settings, job, t) for t in present}
-    through = {t: newest_ingested(df) for t, df in rows.items()}
-    rows_in = sum(df.count() for df in rows.values())
+    # One scan per bronze table for both the batch's size and how far it reaches.
+    stats = {
+        t: df.agg(F.count("*").alias("n"), F.max("_ingested_at").alias("through")).first() for t, df in rows.items()
+    }
+    through = {t: row["through"] for t, row in stats.items()}
+    rows_in = sum(row["n"] for row in stats.values())
     if rows_in == 0:
         return JobResult(job=job, rows_in=0, rows_written=0, rows_rejected=0, detail="no new bronze rows")
 

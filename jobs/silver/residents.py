@@ -29,6 +29,7 @@ from healthlake.lineage import (
     record_progress,
     table_exists,
     unprocessed,
+    upsert,
 )
 from healthlake.pseudonym import hmac_column
 from healthlake.settings import Settings
@@ -166,7 +167,9 @@ def merge_golden_scd2(spark: SparkSession, settings: Settings, golden: DataFrame
     changes = staged.join(current, "resident_key", "left").where("_old IS NULL OR _old <> golden_hash").drop("_old")
     changes = changes.persist()
     count = changes.count()
-    if count:
+    if count and spark.table(GOLDEN).limit(1).count() == 0:
+        changes.select(*spark.table(GOLDEN).columns).write.insertInto(GOLDEN)  # a first load: nothing to close
+    elif count:
         # Each change twice: keyed, to close the current version; unkeyed, to insert the new one.
         keyed = changes.withColumn("_merge_key", F.col("resident_key"))
         unkeyed = changes.join(current.select("resident_key"), "resident_key").withColumn(
@@ -181,14 +184,6 @@ def merge_golden_scd2(spark: SparkSession, settings: Settings, golden: DataFrame
         )
     changes.unpersist()
     return count
-
-
-def _merge(spark: SparkSession, table: str, incoming: DataFrame, keys: list[str], view: str) -> None:
-    incoming.createOrReplaceTempView(view)
-    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-    spark.sql(
-        f"MERGE INTO {table} t USING {view} s ON {on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
-    )
 
 
 def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
@@ -221,7 +216,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     )
     previous_keys = known.join(changed.select(*KEY), KEY).select("resident_key") if known is not None else None
     create_table_if_absent(spark, settings, "restricted", "identity_crosswalk", crosswalk_rows)
-    _merge(spark, CROSSWALK, crosswalk_rows, KEY, "incoming_crosswalk")
+    upsert(spark, CROSSWALK, crosswalk_rows, KEY, "incoming_crosswalk")
     log.info("crosswalk merged")
 
     review = resolved.where("match_method = 'review'").select(
@@ -230,7 +225,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     )  # fmt: skip
     create_table_if_absent(spark, settings, "restricted", "linkage_review", review)
     if methods.get("review"):
-        _merge(spark, REVIEW, review, KEY, "incoming_review")
+        upsert(spark, REVIEW, review, KEY, "incoming_review")
 
     affected = resolved.select("resident_key")
     if previous_keys is not None:
@@ -245,7 +240,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         "source_systems", F.col("valid_from").alias("updated_at"),
     )  # fmt: skip
     create_table_if_absent(spark, settings, "silver", "residents", public)
-    _merge(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
+    upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
     # A resident whose every record moved to another resident is gone.
     orphans = affected.join(spark.table(CROSSWALK).select("resident_key"), "resident_key", "left_anti")
     if orphans.limit(1).count():
