@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import time
@@ -55,6 +54,12 @@ def bench_silver(residents: int, his_port: int) -> dict:
               f"({result.detail})", flush=True)  # fmt: skip
     crosswalk = spark.table("restricted.identity_crosswalk").select("source", "source_record_id", "resident_key")
     scores = linkage_scores(crosswalk.toPandas(), record_people(settings))
+    jvm_pid = spark._jvm.java.lang.ProcessHandle.current().pid()
+    jvm_peak_kib = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{jvm_pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM")
+    )
     spark.stop()
     bronze_records = sum(s["records"] for s in stages if s["job"] != "residents")
     seconds = sum(s["seconds"] for s in stages)
@@ -64,7 +69,7 @@ def bench_silver(residents: int, his_port: int) -> dict:
         "identity_records": stages[0]["records"],
         "silver_seconds": round(seconds, 1),
         "silver_records_per_second": round(bronze_records / seconds),
-        "jvm_peak_rss_gib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2),
+        "jvm_peak_rss_gib": round(jvm_peak_kib / 2**20, 2),  # the driver JVM (local mode: executors too)
         "linkage": {
             "precision": round(scores.precision, 5),
             "recall": round(scores.recall, 5),

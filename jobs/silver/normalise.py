@@ -119,10 +119,6 @@ def parse_timestamp(raw: Column) -> Column:
     )  # fmt: skip
 
 
-def age_years(on: Column, birth: Column) -> Column:
-    return F.floor(F.months_between(on, birth) / 12).cast("int")
-
-
 # --- phones ------------------------------------------------------------------------------------
 
 

@@ -134,6 +134,13 @@ def test_names_lose_clerks_spaces_between_chinese_characters(spark):
     ]  # fmt: skip
 
 
+def test_addresses_map_to_their_county_division(spark):
+    divisions = value_domains()["GB/T 2260"].codes
+    addresses = ["湖南省长沙市岳麓区银盆岭路12号", "湖南省岳阳市岳阳楼区解放路3号", "北京市朝阳区建国路1号", None]
+    out = evaluate(spark, lambda c: N.division_from_address(F.coalesce(c, F.lit("")), divisions), addresses)
+    assert out == ["430104", "430602", None, None]
+
+
 @pytest.mark.parametrize("domain", sorted(value_domains()))
 def test_every_code_and_printed_name_of_a_domain_maps_to_its_code(spark, domain):
     vd = value_domains()[domain]
