@@ -135,8 +135,16 @@ def his_bronze(spark, settings, generated):
 
 
 @pytest.fixture(scope="session")
-def silver(spark, settings, file_bronze, his_bronze):
-    """Every silver job run once over all of bronze, by job name."""
+def bronze_at_silver(spark, settings, file_bronze, his_bronze) -> dict[str, int]:
+    """Rows per bronze table when the silver fixture ran (later tests add rows of their own)."""
+    from healthlake import catalog
+
+    return {t: spark.table(f"bronze.{t}").count() for t in catalog.discover(settings)["bronze"]}
+
+
+@pytest.fixture(scope="session")
+def silver(spark, settings, bronze_at_silver):
+    """Every silver job run once over all of bronze, by job name (run id `test_silver`)."""
     from jobs.silver import standardise
 
     return {job: standardise.run(spark, settings, "test_silver", job) for job in standardise.JOBS}
