@@ -56,6 +56,7 @@ class Settings:
     spark_driver_memory: str
     spark_executor_memory: str
     spark_shuffle_partitions: int
+    spark_max_shuffle_partitions: int
     spark_executor_cores: int
     spark_executor_python: str | None
     spark_ui: bool
@@ -69,6 +70,9 @@ class Settings:
     link_match_probability: float = 0.99
     link_review_probability: float = 0.80
     link_u_max_pairs: int = 1_000_000
+    broadcast_max_rows: int = 2_000_000
+    as_of_date: str = ""
+    hypertension_elderly_target_sbp: int = 150
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
 
@@ -83,6 +87,9 @@ class Settings:
             spark_executor_memory=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_MEMORY", "2g"),
             # Few partitions suit one small machine; raise it on a cluster.
             spark_shuffle_partitions=_env_int("HEALTHLAKE_SPARK_SHUFFLE_PARTITIONS", 4),
+            # A big shuffle starts this wide and adaptive execution merges it down to ~64 MB
+            # partitions: a million-resident batch is not sorted in four spilling tasks.
+            spark_max_shuffle_partitions=_env_int("HEALTHLAKE_SPARK_MAX_SHUFFLE_PARTITIONS", 64),
             spark_executor_cores=_env_int("HEALTHLAKE_SPARK_EXECUTOR_CORES", 1),
             # The Python that cluster executors start; the driver's own by default (same image everywhere).
             spark_executor_python=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_PYTHON") or None,
@@ -101,6 +108,12 @@ class Settings:
             link_match_probability=_env_float("HEALTHLAKE_LINK_MATCH_PROBABILITY", 0.99),
             link_review_probability=_env_float("HEALTHLAKE_LINK_REVIEW_PROBABILITY", 0.80),
             link_u_max_pairs=_env_int("HEALTHLAKE_LINK_U_MAX_PAIRS", 1_000_000),
+            # Reference and crosswalk lookups up to this many rows are broadcast to every task.
+            broadcast_max_rows=_env_int("HEALTHLAKE_BROADCAST_MAX_ROWS", 2_000_000),
+            # The date the marts are computed as of (YYYY-MM-DD); empty: the newest event in silver.
+            as_of_date=os.environ.get("HEALTHLAKE_AS_OF_DATE", ""),
+            # Hypertension target SBP for residents 65 and over (3rd-ed. specification; UNCONFIRMED).
+            hypertension_elderly_target_sbp=_env_int("HEALTHLAKE_HYPERTENSION_ELDERLY_TARGET_SBP", 150),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
         )

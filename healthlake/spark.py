@@ -36,6 +36,12 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.session.timeZone": "Asia/Shanghai",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
         "spark.sql.adaptive.enabled": "true",
+        # Partitions sized by the data (64 MB each), not by the core count: one for a test batch,
+        # dozens for a million residents' device readings.
+        "spark.sql.adaptive.coalescePartitions.initialPartitionNum": str(
+            max(settings.spark_max_shuffle_partitions, settings.spark_shuffle_partitions)
+        ),
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
         "spark.ui.enabled": "true" if settings.spark_ui else "false",
         "spark.ui.showConsoleProgress": "false",
         # Delta rebuilds table state with 50 tasks by default: far too many for small tables.

@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from healthlake.schemas import data_elements, value_domains
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, file_order
+from jobs.silver.entity import Batch, Entity, Standardised, file_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "public_health__chronic_followups"
@@ -47,14 +47,7 @@ def standardise(batch: Batch) -> Standardised:
         F.lower(F.trim(F.col("referral"))).isin("true", "1", "是").alias("referral"),
         N.parse_date(F.col("next_followup_date")).alias("next_followup_date"),
         F.lit("public_health").alias("source_system"),
-        F.lit("public_health.followup").alias("_identity_source"),
-        F.col("form_id").cast("string").alias("_identity_record_id"),
-        file_order().alias("_order"),
-        F.lit(False).alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *file_lineage(BRONZE, "public_health.followup", F.col("form_id")),
         *[F.col(src).alias(f"_{name}_raw") for name, (src, _) in {**CODED, **MEASURED}.items()],
         F.col("followup_date").alias("_date_raw"),
         F.col("form_type").alias("_form_type_raw"),
@@ -85,4 +78,5 @@ ENTITY = Entity(
     bronze_tables=(BRONZE,),
     keys=("followup_key",),
     standardise=standardise,
+    identity_sources=("public_health.followup",),
 )

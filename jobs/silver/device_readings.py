@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from healthlake.schemas import data_elements
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, file_order
+from jobs.silver.entity import Batch, Entity, Standardised, file_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "home_bp_devices__readings"
@@ -29,14 +29,7 @@ def standardise(batch: Batch) -> Standardised:
         N.number(F.col("pulse")).alias("pulse_per_min"),
         N.parse_timestamp(F.col("uploaded_at")).alias("uploaded_at"),
         F.lit("home_bp_devices").alias("source_system"),
-        F.lit("home_bp_devices.device").alias("_identity_source"),
-        F.col("device_sn").cast("string").alias("_identity_record_id"),
-        file_order().alias("_order"),
-        F.lit(False).alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *file_lineage(BRONZE, "home_bp_devices.device", F.col("device_sn")),
         F.col("measured_at").alias("_measured_raw"),
         F.col("unit").alias("_unit_raw"),
         F.concat_ws("/", "sbp", "dbp").alias("_bp_raw"),
@@ -61,4 +54,5 @@ ENTITY = Entity(
     bronze_tables=(BRONZE,),
     keys=("reading_key",),
     standardise=standardise,
+    identity_sources=("home_bp_devices.device",),
 )

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from healthlake.settings import Settings
 from healthlake.standards import icd10
 from jobs.silver import normalise as N
-from jobs.silver.entity import QUARANTINE, Batch, Entity, Standardised, database_order
+from jobs.silver.entity import QUARANTINE, Batch, Entity, Standardised, database_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "his__diagnoses"
@@ -41,12 +41,7 @@ def standardise(batch: Batch) -> Standardised:
         (cleaned.isNull() & from_name.isNotNull()).alias("coded_from_name"),
         name.alias("diagnosis_name"),
         F.lit("his").alias("source_system"),
-        database_order().alias("_order"),
-        (F.col("status") == "cancelled").alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat(F.lit("diagnoses:"), F.col("diagnosis_id").cast("string")).alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *database_lineage(BRONZE, "diagnosis_id"),
         F.col("icd_code").alias("_icd_code"),
         cleaned.alias("_icd_clean"),
         F.concat_ws(" / ", F.coalesce(F.col("icd_code"), F.lit("")), F.coalesce(name, F.lit(""))).alias(

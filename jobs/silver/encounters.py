@@ -7,7 +7,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, database_order, file_order
+from jobs.silver.entity import Batch, Entity, Standardised, database_lineage, file_lineage, file_order
 from jobs.silver.rules import Rule
 
 EXAMS = "exam_system__exam_items"
@@ -15,23 +15,29 @@ VISITS = "his__outpatient_visits"
 ADMISSIONS = "his__admissions"
 
 
-def _his_lineage(bronze: str, id_column: str) -> list:
+def _his_person_and_lineage(bronze: str, id_column: str) -> list:
     return [
         F.col("patient_id").cast("string").alias("_identity_record_id"),
         F.lit("his.patients").alias("_identity_source"),
-        database_order().alias("_order"),
-        (F.col("status") == "cancelled").alias("_deleted"),
-        F.lit(f"bronze.{bronze}").alias("_source_table"),
-        F.concat(F.lit(f"{bronze.split('__')[1]}:"), F.col(id_column).cast("string")).alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *database_lineage(bronze, id_column),
     ]
 
 
+def _newest_item_per_exam(items: DataFrame) -> DataFrame:
+    """One exam arrives as many item rows: its newest delivered row stands for it, and the others
+    are counted as folded into it. Aggregated before anything is standardised, so millions of item
+    rows cost one partial aggregation, not a sort."""
+    carried = ("institution_code", "exam_date", "_source_file", "_record_number", "_record_hash", "_ingested_at")
+    newest = F.max_by(F.struct(*carried), file_order())
+    return (
+        items.groupBy("exam_id")
+        .agg(newest.alias("newest"), F.count("*").alias("_folded"))
+        .select("exam_id", "newest.*", "_folded")
+    )
+
+
 def _exams(batch: Batch, bronze: DataFrame) -> DataFrame:
-    # One exam is many item rows: its newest delivered row stands for it (one row per exam in, one out,
-    # the other item rows are counted as folded into it).
-    return bronze.select(
+    return _newest_item_per_exam(bronze).select(
         batch.pseudonym("exam_system.exam:", F.col("exam_id")).alias("encounter_key"),
         F.lit("exam").alias("encounter_type"),
         N.blank_to_null(F.col("institution_code")).alias("institution_code"),
@@ -44,14 +50,8 @@ def _exams(batch: Batch, bronze: DataFrame) -> DataFrame:
         F.lit(None).cast("double").alias("total_cost"),
         F.lit("completed").alias("status"),
         F.lit("exam_system").alias("source_system"),
-        F.col("exam_id").cast("string").alias("_identity_record_id"),
-        F.lit("exam_system.exam").alias("_identity_source"),
-        file_order().alias("_order"),
-        F.lit(False).alias("_deleted"),
-        F.lit(f"bronze.{EXAMS}").alias("_source_table"),
-        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *file_lineage(EXAMS, "exam_system.exam", F.col("exam_id")),
+        "_folded",
         F.col("exam_date").alias("_start_raw"),
         F.lit(None).cast("string").alias("_end_raw"),
     )
@@ -77,7 +77,7 @@ def standardise(batch: Batch) -> Standardised:
                 F.lit(None).cast("double").alias("total_cost"),
                 F.col("status"),
                 F.lit("his").alias("source_system"),
-                *_his_lineage(VISITS, "visit_id"),
+                *_his_person_and_lineage(VISITS, "visit_id"),
                 F.col("visit_time").cast("string").alias("_start_raw"),
                 F.lit(None).cast("string").alias("_end_raw"),
             )
@@ -98,14 +98,14 @@ def standardise(batch: Batch) -> Standardised:
                 F.col("total_cost").cast("double").alias("total_cost"),
                 F.col("status"),
                 F.lit("his").alias("source_system"),
-                *_his_lineage(ADMISSIONS, "admission_id"),
+                *_his_person_and_lineage(ADMISSIONS, "admission_id"),
                 F.col("admit_time").cast("string").alias("_start_raw"),
                 F.col("discharge_time").cast("string").alias("_end_raw"),
             )
         )
     rows = frames[0]
     for frame in frames[1:]:
-        rows = rows.unionByName(frame)
+        rows = rows.unionByName(frame, allowMissingColumns=True)  # _folded: exams only
     rows = rows.withColumn(
         "length_of_stay_days",
         F.when(F.col("encounter_type") == "inpatient", F.datediff(F.to_date("end_time"), F.to_date("start_time"))),
@@ -126,4 +126,5 @@ ENTITY = Entity(
     bronze_tables=(EXAMS, VISITS, ADMISSIONS),
     keys=("encounter_key",),
     standardise=standardise,
+    identity_sources=("exam_system.exam", "his.patients"),
 )

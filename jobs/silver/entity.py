@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -65,7 +66,9 @@ class Standardised:
     Required framework columns: `_identity_source`, `_identity_record_id` (the identity record whose
     resident this row belongs to; null if the standardiser sets `resident_key` itself), `_order`
     (a struct, newer versions greater), `_deleted` (the source cancelled it), `_source_table`,
-    `_source_record` (file:line or table:primary key), `_record_hash`, `_ingested_at`.
+    `_source_record` (file:line or table:primary key), `_record_hash`, `_ingested_at`
+    (`file_lineage` and `database_lineage` make them). Optional: `_folded`, how many bronze rows a
+    row stands for when the standardiser already kept only the newest of several (default 1).
     """
 
     rows: DataFrame
@@ -78,6 +81,8 @@ class Entity:
     bronze_tables: tuple[str, ...]
     keys: tuple[str, ...]
     standardise: Callable[[Batch], Standardised]
+    # The identity sources its rows name in `_identity_source`: only their crosswalk rows are joined.
+    identity_sources: tuple[str, ...] = ()
     after: Callable[[SparkSession, Settings], None] | None = None  # e.g. refresh a curation list
     expectations: Callable[[], list[Check]] = list  # the entity's own checks, beyond the common ones
 
@@ -106,15 +111,47 @@ def database_order() -> Column:
     )
 
 
-def _with_residents(spark: SparkSession, settings: Settings, rows: DataFrame) -> DataFrame:
+def file_lineage(bronze: str, identity_source: str, record_id: Column) -> list[Column]:
+    """The framework columns of a row from a file-fed bronze table whose person is `record_id` of
+    `identity_source`: newest delivery wins, files cancel nothing, lineage is file:line."""
+    return [
+        F.lit(identity_source).alias("_identity_source"),
+        record_id.cast("string").alias("_identity_record_id"),
+        file_order().alias("_order"),
+        F.lit(False).alias("_deleted"),
+        F.lit(f"bronze.{bronze}").alias("_source_table"),
+        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
+        F.col("_record_hash"),
+        F.col("_ingested_at"),
+    ]
+
+
+def database_lineage(bronze: str, id_column: str) -> list[Column]:
+    """The framework columns of a row from a database-fed bronze table (`status` = 'cancelled'
+    removes it); lineage is table:primary key. The person columns are the caller's."""
+    return [
+        database_order().alias("_order"),
+        (F.col("status") == "cancelled").alias("_deleted"),
+        F.lit(f"bronze.{bronze}").alias("_source_table"),
+        F.concat(F.lit(f"{bronze.split('__')[1]}:"), F.col(id_column).cast("string")).alias("_source_record"),
+        F.col("_record_hash"),
+        F.col("_ingested_at"),
+    ]
+
+
+def _with_residents(spark: SparkSession, settings: Settings, entity: Entity, rows: DataFrame) -> DataFrame:
     if "resident_key" in rows.columns:
         return rows
     if not table_exists(settings, "restricted", "identity_crosswalk"):
         return rows.withColumn("resident_key", F.lit(None).cast("string"))
-    crosswalk = spark.table(CROSSWALK).select(
+    crosswalk = spark.table(CROSSWALK).where(F.col("source").isin(*entity.identity_sources)).select(
         F.col("source").alias("_identity_source"), F.col("source_record_id").alias("_identity_record_id"),
         "resident_key",
     )  # fmt: skip
+    # The batch is often millions of rows and these sources' crosswalk far fewer: shipping the
+    # crosswalk to every task spares shuffling the batch for the join.
+    if crosswalk.count() <= settings.broadcast_max_rows:
+        crosswalk = F.broadcast(crosswalk)
     return rows.join(crosswalk, ["_identity_source", "_identity_record_id"], "left")
 
 
@@ -152,7 +189,11 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
 
     now = F.lit(datetime.now(UTC)).cast("timestamp")
     standardised = entity.standardise(Batch(spark, rows, settings.pseudonym_key(), settings))
-    classified = classify(standardised, entity.keys, _with_residents(spark, settings, standardised.rows)).persist()
+    standard_rows = standardised.rows
+    stands_for = F.coalesce(F.col("_folded"), F.lit(1)) if "_folded" in standard_rows.columns else F.lit(1)
+    standard_rows = standard_rows.withColumn("_folded", stands_for)
+    classified = classify(standardised, entity.keys, _with_residents(spark, settings, entity, standard_rows))
+    classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
     outcome = (
         F.when(F.col("_rank") > 1, "superseded")
         .when(F.col("_deleted"), "cancelled")
@@ -160,11 +201,15 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
         .otherwise("published")
     )
     started = time.monotonic()
-    counts = dict(classified.groupBy(outcome.alias("o")).count().collect())
+    outcomes = classified.groupBy(outcome.alias("o")).agg(F.count("*").alias("n"), F.sum(F.col("_folded") - 1))
+    counts, folded = {}, 0
+    for row in outcomes.collect():
+        counts[row[0]], folded = row[1], folded + row[2]
     log.info("%s: %d rows standardised and classified in %.1f s", job, rows_in, time.monotonic() - started)
     published, rejected, cancelled, superseded = (
         counts.get(k, 0) for k in ("published", "rejected", "cancelled", "superseded")
     )
+    superseded += folded  # the older versions a standardiser folded into their newest
     if rows_in != published + rejected + cancelled + superseded:
         raise ReconciliationError(
             f"{job}: {rows_in} bronze rows but {published} published + {rejected} quarantined + {cancelled} "
@@ -174,7 +219,8 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     newest = classified.where("_rank = 1")
     working = [c for c in newest.columns if c.startswith("_") and c not in LINEAGE]
     good = newest.where("NOT _deleted AND _rule_id IS NULL").drop(*working).withColumn("_run_id", F.lit(run_id))
-    good = good.withColumn("_loaded_at", now)
+    # Audited, then written: kept so the checks and the write read it once.
+    good = good.withColumn("_loaded_at", now).persist(StorageLevel.MEMORY_AND_DISK)
     removed = newest.where("_deleted OR _rule_id IS NOT NULL").select(*entity.keys)
     rejects = newest.where("NOT _deleted AND _rule_id IS NOT NULL").select(
         F.col("_source_table").alias("source_table"), F.lit(job).alias("target_table"),
@@ -198,6 +244,7 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     dropped = delete_keys(spark, job, removed, entity.keys) if rejected + cancelled else 0
     log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
+    good.unpersist()
     classified.unpersist()
     if entity.after:
         entity.after(spark, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, database_order
+from jobs.silver.entity import Batch, Entity, Standardised, database_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "his__prescriptions"
@@ -23,12 +23,7 @@ def standardise(batch: Batch) -> Standardised:
         F.lower(N.blank_to_null(F.col("frequency"))).alias("frequency"),
         F.col("days").cast("int").alias("days_supplied"),
         F.lit("his").alias("source_system"),
-        database_order().alias("_order"),
-        (F.col("status") == "cancelled").alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat(F.lit("prescriptions:"), F.col("prescription_id").cast("string")).alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *database_lineage(BRONZE, "prescription_id"),
         F.col("dose").cast("string").alias("_dose_raw"),
     )
     encounters = batch.spark.table("silver.encounters").select(

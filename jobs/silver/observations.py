@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 from healthlake.quality import Check
 from healthlake.schemas import data_elements, source_format
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, file_order
+from jobs.silver.entity import Batch, Entity, Standardised, file_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "exam_system__exam_items"
@@ -46,14 +46,7 @@ def standardise(batch: Batch) -> Standardised:
         N.blank_to_null(F.col("institution_code")).alias("institution_code"),
         F.lit("exam_system").alias("source_system"),
         # framework columns
-        F.lit("exam_system.exam").alias("_identity_source"),
-        F.col("exam_id").cast("string").alias("_identity_record_id"),
-        file_order().alias("_order"),
-        F.lit(False).alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *file_lineage(BRONZE, "exam_system.exam", F.col("exam_id")),
         # raw values for the quarantine
         F.col("exam_date").alias("_exam_date"),
         F.col("item_code").alias("_item_code"),
@@ -92,5 +85,6 @@ ENTITY = Entity(
     bronze_tables=(BRONZE,),
     keys=("encounter_key", "de_id"),
     standardise=standardise,
+    identity_sources=("exam_system.exam",),
     expectations=lambda: expectations(),
 )

@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from healthlake.standards.tcm_constitution import BASICALLY, LEANING, NO, QUESTIONS, TYPES, YES
 from jobs.silver import normalise as N
-from jobs.silver.entity import Batch, Entity, Standardised, file_order
+from jobs.silver.entity import Batch, Entity, Standardised, file_lineage
 from jobs.silver.rules import Rule
 
 BRONZE = "public_health__tcm_assessments"
@@ -62,14 +62,7 @@ def standardise(batch: Batch) -> Standardised:
         answers.alias("_answers"),
         F.col("conclusion").alias("system_conclusion"),
         F.lit("public_health").alias("source_system"),
-        F.lit("public_health.tcm").alias("_identity_source"),
-        F.col("assessment_id").cast("string").alias("_identity_record_id"),
-        file_order().alias("_order"),
-        F.lit(False).alias("_deleted"),
-        F.lit(f"bronze.{BRONZE}").alias("_source_table"),
-        F.concat_ws(":", "_source_file", "_record_number").alias("_source_record"),
-        "_record_hash",
-        "_ingested_at",
+        *file_lineage(BRONZE, "public_health.tcm", F.col("assessment_id")),
         F.col("answers").alias("_answers_raw"),
         F.col("assessment_date").alias("_date_raw"),
     )
@@ -97,4 +90,5 @@ ENTITY = Entity(
     bronze_tables=(BRONZE,),
     keys=("assessment_key",),
     standardise=standardise,
+    identity_sources=("public_health.tcm",),
 )
