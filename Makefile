@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RESIDENTS ?= 10000
 
-.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver
+.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver bench-gold
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +31,11 @@ bench-bronze: setup
 bench-silver: setup
 	$(BIN)/python benchmarks/silver.py --residents 100000
 	$(BIN)/python benchmarks/silver.py --residents 1000000
+
+# dbt build time of every gold mart at 100k and 1M residents (reuses bench-silver's lakes).
+bench-gold: setup
+	$(BIN)/python benchmarks/gold.py --residents 100000
+	$(BIN)/python benchmarks/gold.py --residents 1000000
 
 ui: setup
 	$(BIN)/healthlake ui

@@ -177,6 +177,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_feeds() -> list[str]:
+    return sorted(p.stem for p in (REPO_ROOT / "schemas" / "sources").glob("*.yaml"))
+
+
 def _jobs() -> dict:
     """The jobs a user (or spark-submit on a cluster) can launch without Airflow."""
     from jobs.bronze import extract_database, ingest_files
@@ -187,7 +191,9 @@ def _jobs() -> dict:
         return [extract_database.run(spark, settings, table, run_id) for table in tables]
 
     return {
-        "bronze-ingest": lambda s, spark, run_id, a: ingest_files.run(spark, s, a.feed, run_id),
+        "bronze-ingest": lambda s, spark, run_id, a: [
+            ingest_files.run(spark, s, feed, run_id) for feed in ([a.feed] if a.feed else _file_feeds())
+        ],
         "bronze-extract-his": extract_his,
         "silver": lambda s, spark, run_id, a: [
             standardise.run(spark, s, run_id, job) for job in ([a.silver_job] if a.silver_job else standardise.JOBS)
@@ -360,10 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("bronze-ingest", "bronze-extract-his", "silver"),
         help="jobs to run, in order",
     )
-    feeds = sorted(p.stem for p in (REPO_ROOT / "schemas" / "sources").glob("*.yaml"))
-    job.add_argument(
-        "--feed", default="exam_system", choices=feeds, help="feed for bronze-ingest (default exam_system)"
-    )
+    job.add_argument("--feed", choices=_file_feeds(), help="one feed for bronze-ingest (default: every file feed)")
     job.add_argument(
         "--table",
         choices=sorted(database_source("his").tables),

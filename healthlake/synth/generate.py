@@ -93,7 +93,13 @@ def generate(
     forms = generate_followups(people, rng, start, end, followup_damage)
     public_health = settings.landing_dir / "public_health"
     done("public_health_followups", write_daily_exports(forms, public_health, rng, followup_damage))
-    _keep_truth(forms, {"form_id": "form_id", "_person_id": "person_id"}, truth / "followup_people.parquet")
+    # With what each form measured, so tests can judge control and management independently of dbt.
+    _keep_truth(
+        forms,
+        {"form_id": "form_id", "_person_id": "person_id", "form_type": "form_type", "followup_date": "followup_date",
+         "method": "method", "sbp": "sbp", "dbp": "dbp", "fpg": "fpg"},
+        truth / "followup_people.parquet",
+    )  # fmt: skip
     del forms
 
     if with_his:

@@ -240,8 +240,10 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     if rejected:
         merge_new(spark, QUARANTINE, rejects, ("source_table", "source_record", "_record_hash"), "rejects")
     create_table_if_absent(spark, settings, "silver", entity.table, good)
+    # A first load has nothing published to remove (and scanning what it just wrote is the cost).
+    first_load = spark.table(job).limit(1).count() == 0
     changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}") if published else 0
-    dropped = delete_keys(spark, job, removed, entity.keys) if rejected + cancelled else 0
+    dropped = delete_keys(spark, job, removed, entity.keys) if (rejected + cancelled) and not first_load else 0
     log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
     good.unpersist()

@@ -42,7 +42,7 @@ def test_jobs_run_on_the_standalone_cluster(cluster):
         "HEALTHLAKE_SPARK_EXECUTOR_MEMORY": "512m",
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
-    done = healthlake(home, "job", "bronze-ingest", "silver", timeout=900, **on_cluster)
+    done = healthlake(home, "job", "bronze-ingest", "silver", "--feed", "exam_system", timeout=900, **on_cluster)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     bronze_line = lines[0]

@@ -13,7 +13,7 @@ renamed as (
         resident_key,
         de_id,
         element,
-        cast(value as double) as value,  -- noqa: RF04
+        cast(value as double) as value,
         unit,
         observed_on as exam_date,
         institution_code,
