@@ -4,7 +4,9 @@
 Builds the dbt project in `dbt/` (staging views, then the `gold` marts) and runs its data tests
 and unit tests, in-process on the shared Spark session and catalog.
 
-Scheduled on the silver Assets (any of them updated); produces `gold.resident_health_profile`.
+Scheduled on the silver Assets (any of them updated); produces every `gold` mart: the resident
+health profile, chronic-disease management and indicators, home BP alerts, follow-up tasks,
+district statistics, encounters and diagnoses.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from functools import reduce
 from airflow.sdk import dag, get_current_context, task
 
 from healthlake import tasks
-from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER, SILVER_RESIDENTS
+from healthlake.assets import GOLD, SILVER, SILVER_RESIDENTS
 
 
 @dag(
@@ -27,7 +29,7 @@ from healthlake.assets import GOLD_RESIDENT_HEALTH_PROFILE, SILVER, SILVER_RESID
     default_args={"owner": "analytics-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
 )
 def gold_marts():
-    @task(outlets=[GOLD_RESIDENT_HEALTH_PROFILE])
+    @task(outlets=list(GOLD.values()))
     def dbt_build() -> dict:
         return tasks.dbt_build(get_current_context())
 

@@ -24,4 +24,8 @@ SILVER = {
     for table in ("encounters", "observations", "diagnoses", "medications", "chronic_followups", "tcm_assessments",
                   "device_readings")
 }  # fmt: skip
-GOLD_RESIDENT_HEALTH_PROFILE = table_asset("gold", "resident_health_profile")
+GOLD = {
+    table: table_asset("gold", table)
+    for table in ("resident_health_profile", "chronic_disease_management", "chronic_disease_indicators",
+                  "home_bp_alerts", "followup_tasks", "district_health_stats", "encounters", "diagnoses")
+}  # fmt: skip
