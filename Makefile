@@ -30,12 +30,12 @@ bench-bronze: setup
 # Silver throughput and record-linkage precision/recall at 100k and 1M residents (reuses bench-bronze's lakes).
 bench-silver: setup
 	$(BIN)/python benchmarks/silver.py --residents 100000
-	$(BIN)/python benchmarks/silver.py --residents 1000000
+	HEALTHLAKE_SPARK_DRIVER_MEMORY=6g $(BIN)/python benchmarks/silver.py --residents 1000000
 
 # dbt build time of every gold mart at 100k and 1M residents (reuses bench-silver's lakes).
 bench-gold: setup
 	$(BIN)/python benchmarks/gold.py --residents 100000
-	$(BIN)/python benchmarks/gold.py --residents 1000000
+	HEALTHLAKE_SPARK_DRIVER_MEMORY=6g $(BIN)/python benchmarks/gold.py --residents 1000000
 
 ui: setup
 	$(BIN)/healthlake ui

@@ -219,6 +219,15 @@ def test_every_gold_table_is_documented_column_for_column(gold_home, read):
         assert all(documented[table].values()), f"gold.{table}: a column has no description"
 
 
+def test_dbt_docs_generate_describes_the_marts(gold_home):
+    done = healthlake(gold_home, "dbt", "docs", "generate", timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    target = gold_home / "dbt" / "target"
+    assert (target / "index.html").is_file()
+    catalog = (target / "catalog.json").read_text()
+    assert "model.healthlake.resident_health_profile" in catalog and "risk_level" in catalog
+
+
 def test_an_incremental_build_follows_silver_through_cancellations(gold_home, read):
     """Runs last: a day of HIS changes, then silver and only the incremental marts again."""
     before = set(read(gold_home, "gold", "encounters")["encounter_key"])
