@@ -2,7 +2,9 @@
 ### Gold marts (dbt)
 
 Builds the dbt project in `dbt/` (staging views, then the `gold` marts) and runs its data tests
-and unit tests, in-process on the shared Spark session and catalog.
+and unit tests, in-process on the shared Spark session and catalog; then checks every mart against
+its contract in `data_contracts/gold/` (Great Expectations), and builds `gold.dq_scorecard` from
+every check's outcome in `quality.dq_results` (dbt tests included).
 
 Scheduled on the silver Assets (any of them updated); produces every `gold` mart: the resident
 health profile, chronic-disease management and indicators, home BP alerts, follow-up tasks,
@@ -29,11 +31,23 @@ from healthlake.assets import GOLD, SILVER, SILVER_RESIDENTS
     default_args={"owner": "analytics-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
 )
 def gold_marts():
-    @task(outlets=list(GOLD.values()))
+    @task(outlets=[asset for name, asset in GOLD.items() if name != "dq_scorecard"])
     def dbt_build() -> dict:
-        return tasks.dbt_build(get_current_context())
+        return tasks.dbt_build(get_current_context(), exclude="dq_scorecard")
 
-    dbt_build()
+    @task
+    def contract_checks() -> dict:
+        return tasks.gold_contract_checks(get_current_context())
+
+    @task(outlets=[GOLD["dq_scorecard"]])
+    def dq_scorecard() -> dict:
+        return tasks.dbt_build(get_current_context(), select="dq_scorecard")
+
+    @task
+    def scorecard_contract_check() -> dict:
+        return tasks.gold_contract_checks(get_current_context(), last=True)
+
+    dbt_build() >> contract_checks() >> dq_scorecard() >> scorecard_contract_check()
 
 
 gold_marts()

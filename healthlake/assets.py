@@ -27,5 +27,6 @@ SILVER = {
 GOLD = {
     table: table_asset("gold", table)
     for table in ("resident_health_profile", "chronic_disease_management", "chronic_disease_indicators",
-                  "home_bp_alerts", "followup_tasks", "district_health_stats", "encounters", "diagnoses")
+                  "home_bp_alerts", "followup_tasks", "district_health_stats", "encounters", "diagnoses",
+                  "dq_scorecard")
 }  # fmt: skip

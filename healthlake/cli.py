@@ -141,6 +141,28 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_contracts(args: argparse.Namespace) -> int:
+    from healthlake import contracts, inbound_contracts
+
+    settings = get_settings()
+    if args.write_inbound:
+        for name in inbound_contracts.write(settings):
+            print(f"Wrote {settings.contracts_dir / 'sources' / name}")
+    invalid = 0
+    for path in sorted(settings.contracts_dir.glob("*/*.odcs.yaml")):
+        try:
+            contract = contracts.read(path)
+        except (contracts.ContractError, ValueError) as problem:
+            print(f"INVALID {problem}")
+            invalid += 1
+            continue
+        checks = contracts.checks(contract)
+        errors = sum(c.severity == "error" for c in checks)
+        print(f"{contract.table:<45} {len(checks):>4} checks ({errors} error, {len(checks) - errors} warning)")
+    print(f"Contracts in {settings.contracts_dir} validated against ODCS ({contracts.schema_path().name})")
+    return 1 if invalid else 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -184,6 +206,7 @@ def _file_feeds() -> list[str]:
 def _jobs() -> dict:
     """The jobs a user (or spark-submit on a cluster) can launch without Airflow."""
     from jobs.bronze import extract_database, ingest_files
+    from jobs.gold import dbt_build
     from jobs.silver import standardise
 
     def extract_his(settings, spark, run_id, args):
@@ -198,6 +221,7 @@ def _jobs() -> dict:
         "silver": lambda s, spark, run_id, a: [
             standardise.run(spark, s, run_id, job) for job in ([a.silver_job] if a.silver_job else standardise.JOBS)
         ],
+        "gold": lambda s, spark, run_id, a: dbt_build.run_gold(spark, s, run_id),
     }
 
 
@@ -343,6 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.set_defaults(func=cmd_docs)
 
+    contracts = sub.add_parser(
+        "contracts",
+        help="validate the data contracts in data_contracts/ and list the checks each one makes",
+        description="Validate every ODCS contract (data_contracts/<layer>/<table>.odcs.yaml, or "
+        "HEALTHLAKE_CONTRACTS_DIR) against the Open Data Contract Standard's JSON Schema and list how many "
+        "Great Expectations checks each one makes. Exit status 1 if any contract is invalid.",
+    )
+    contracts.add_argument(
+        "--write-inbound",
+        action="store_true",
+        help="first regenerate the inbound contracts (data_contracts/sources/) from schemas/sources and "
+        "schemas/databases",
+    )
+    contracts.set_defaults(func=cmd_contracts)
+
     sql = sub.add_parser(
         "sql",
         help='run a SQL query, e.g. healthlake sql "select count(*) from gold.resident_health_profile"',
@@ -363,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "names",
         nargs="+",
-        choices=("bronze-ingest", "bronze-extract-his", "silver"),
-        help="jobs to run, in order",
+        choices=("bronze-ingest", "bronze-extract-his", "silver", "gold"),
+        help="jobs to run, in order (gold: dbt build, the marts' contract checks, the DQ scorecard)",
     )
     job.add_argument("--feed", choices=_file_feeds(), help="one feed for bronze-ingest (default: every file feed)")
     job.add_argument(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from healthlake.quality import AuditResult, Check, Outcome, ensure_results_table
 from healthlake.settings import Settings
 from healthlake.spark import get_spark
 
 SELECTING_COMMANDS = ("build", "run", "test", "compile", "show")
 
 
-class DbtError(RuntimeError):
-    """dbt reported failing models or tests."""
+# dbt's generic tests in the Kahn framework's categories (healthlake/contracts.py has the same for GE).
+TEST_CATEGORIES = {"not_null": "completeness", "accepted_values": "conformance", "relationships": "conformance"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,36 @@ class DbtOutcome:
     models: int
     tests: int
     unit_tests: int
+    # The data tests' outcomes per tested model, for quality.dq_results.
+    test_results: list[AuditResult] = field(default_factory=list)
+
+
+class DbtError(RuntimeError):
+    """dbt reported failing models or tests."""
+
+    def __init__(self, message: str, outcome: DbtOutcome | None = None):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def test_results(results) -> list[AuditResult]:
+    """dbt's data-test results grouped by the model each one tests, as quality outcomes."""
+    by_model: dict[str, AuditResult] = {}
+    for r in results:
+        node = r.node
+        if node.resource_type != "test" or not getattr(node, "attached_node", None):
+            continue
+        test_name = node.test_metadata.name if node.test_metadata else "singular"
+        model = node.attached_node.split(".")[-1]
+        schema = "gold" if not model.startswith(("stg_", "int_")) else "staging"
+        table = f"{schema}.{model}"
+        check = Check(f"dbt:{test_name}", {}, str(node.config.severity).lower().replace("warn", "warning"),
+                      node.name, TEST_CATEGORIES.get(test_name, "plausibility"))  # fmt: skip
+        failing = int(r.failures) if r.failures is not None else None
+        result = by_model.setdefault(table, AuditResult(table=table, checks_run=0))
+        result.outcomes.append(Outcome(check, str(r.status) == "pass", failing, None))
+        result.checks_run += 1
+    return list(by_model.values())
 
 
 def dbt_vars(settings: Settings) -> dict[str, object]:
@@ -48,7 +79,8 @@ def invoke(settings: Settings, *args: str):
     """Invoke a dbt command; the Spark session is created first so dbt's `session` method reuses it."""
     from dbt.cli.main import dbtRunner
 
-    get_spark(settings, app_name="healthlake-dbt")
+    spark = get_spark(settings, app_name="healthlake-dbt")
+    ensure_results_table(spark, settings)  # the scorecard's source, before any check has run
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["HEALTHLAKE_DBT_THREADS"] = str(settings.dbt_threads)
     runner = dbtRunner()
@@ -59,18 +91,20 @@ def invoke(settings: Settings, *args: str):
     return runner.invoke(dbt_args(settings, *args))
 
 
-def build(settings: Settings, select: str | None = None) -> DbtOutcome:
-    extra = ("--select", select) if select else ()
+def build(settings: Settings, select: str | None = None, exclude: str | None = None) -> DbtOutcome:
+    extra = (*(("--select", select) if select else ()), *(("--exclude", exclude) if exclude else ()))
     result = invoke(settings, "build", "--no-use-colors", *extra)
     if result.exception is not None:
         raise DbtError(f"dbt build could not run: {result.exception}")
-    failed = [r for r in (result.result or []) if str(r.status) in ("error", "fail")]
-    if failed or not result.success:
-        names = ", ".join(f"{r.node.name} ({r.status}: {(r.message or '').strip()[:200]})" for r in failed)
-        raise DbtError(f"dbt build failed: {names or 'see ' + str(settings.dbt_state_dir / 'logs')}")
     kinds = [r.node.resource_type for r in result.result]
-    return DbtOutcome(
+    outcome = DbtOutcome(
         models=sum(k == "model" for k in kinds),
         tests=sum(k == "test" for k in kinds),
         unit_tests=sum(k == "unit_test" for k in kinds),
+        test_results=test_results(result.result),
     )
+    failed = [r for r in (result.result or []) if str(r.status) in ("error", "fail")]
+    if failed or not result.success:
+        names = ", ".join(f"{r.node.name} ({r.status}: {(r.message or '').strip()[:200]})" for r in failed)
+        raise DbtError(f"dbt build failed: {names or 'see ' + str(settings.dbt_state_dir / 'logs')}", outcome)
+    return outcome

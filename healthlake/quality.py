@@ -1,16 +1,20 @@
 """Great Expectations checkpoints between layers: write, audit, publish.
 
-A batch is validated as a Spark DataFrame before it is merged into its table. Error-severity
-failures stop the publish with a message naming the table, the rule and the failing count;
-warnings are reported and the batch goes on. Data Docs are built under HEALTHLAKE_HOME/gx.
+A batch is validated as a Spark DataFrame before it is merged into its table (the checks come from
+the table's contract, healthlake/contracts.py). Error-severity failures stop the publish with a
+message naming the table, the rule and the failing count; warnings are recorded and the batch goes
+on. Every check's outcome, passed or not, is appended to `quality.dq_results`; Data Docs are built
+under HEALTHLAKE_HOME/gx.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from healthlake.lineage import create_table_if_absent
 from healthlake.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,25 +27,50 @@ class QualityGateError(RuntimeError):
     """An error-severity expectation failed: the batch was not published."""
 
 
+RESULTS = "quality.dq_results"
+RESULTS_SCHEMA = (
+    "run_id string, checked_at timestamp, layer string, source_system string, table_name string, "
+    "check_id string, expectation string, category string, severity string, status string, "
+    "failing_rows bigint, rows_checked bigint"
+)
+
+
 @dataclass(frozen=True)
 class Check:
-    """One expectation: a GE expectation class name and its arguments, with a severity."""
+    """One expectation: a GE expectation class name and its arguments, with a severity, the id the
+    contract gives it and its Kahn category (conformance, completeness, plausibility)."""
 
     expectation: str
     kwargs: dict[str, Any]
     severity: str = "error"  # error blocks the publish; warning is recorded only
+    check_id: str = ""
+    category: str = "conformance"
 
     @property
     def name(self) -> str:
+        if self.check_id:
+            return self.check_id
         column = self.kwargs.get("column") or ",".join(self.kwargs.get("column_list", []))
         return f"{self.expectation}({column})" if column else self.expectation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: Check
+    success: bool
+    failing: int | None  # rows that broke it (None: the check is not about rows, e.g. a column type)
+    checked: int | None  # rows it looked at
 
 
 @dataclass
 class AuditResult:
     table: str
     checks_run: int
-    failures: list[tuple[Check, int]] = field(default_factory=list)  # (check, failing rows)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[tuple[Check, int]]:
+        return [(o.check, o.failing if o.failing is not None else -1) for o in self.outcomes if not o.success]
 
     @property
     def errors(self) -> list[tuple[Check, int]]:
@@ -65,7 +94,7 @@ def _context(settings: Settings):
 
 
 def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, run_id: str) -> AuditResult:
-    """Run one checkpoint over `df`; raise QualityGateError on any error-severity failure."""
+    """Run one checkpoint over `df` and report every check's outcome (`enforce` decides on them)."""
     import great_expectations as gx
     from great_expectations import expectations as gxe
     from great_expectations.core.run_identifier import RunIdentifier
@@ -82,12 +111,13 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("whole_batch")
 
-    suite = gx.ExpectationSuite(name=f"{asset_name}__suite")
-    for index, check in enumerate(checks):
-        # The index in meta ties each result back to its check, even for two checks of one kind.
-        expectation = getattr(gxe, check.expectation)(**check.kwargs, meta={"severity": check.severity, "check": index})
-        suite.add_expectation(expectation)
-    suite = context.suites.add_or_update(suite)
+    # The index in meta ties each result back to its check, even for two checks of one kind. The
+    # suite is built whole: adding expectations one by one rewrites the stored suite each time.
+    expectations = [
+        getattr(gxe, check.expectation)(**check.kwargs, meta={"severity": check.severity, "check": index})
+        for index, check in enumerate(checks)
+    ]
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{asset_name}__suite", expectations=expectations))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{asset_name}__validation", data=batch_definition, suite=suite)
     )
@@ -105,12 +135,42 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
     result = AuditResult(table=table, checks_run=len(checks))
     for run_result in outcome.run_results.values():
         for expectation_result in run_result.results:
-            if expectation_result.success:
-                continue
             check = checks[int(expectation_result.expectation_config.meta["check"])]
-            failing = expectation_result.result.get("unexpected_count")
-            result.failures.append((check, int(failing) if failing is not None else -1))
+            counts = expectation_result.result or {}
+            failing, checked = counts.get("unexpected_count"), counts.get("element_count")
+            result.outcomes.append(
+                Outcome(
+                    check,
+                    bool(expectation_result.success),
+                    int(failing) if failing is not None else None,
+                    int(checked) if checked is not None else None,
+                )
+            )
+    return result
+
+
+def enforce(result: AuditResult) -> None:
+    """Raise QualityGateError when an error-severity check failed: the batch must not be published."""
     if result.errors:
         lines = "; ".join(f"{c.name} failed on {n} rows" if n >= 0 else f"{c.name} failed" for c, n in result.errors)
-        raise QualityGateError(f"{table}: batch not published, error-severity checks failed: {lines}")
-    return result
+        raise QualityGateError(f"{result.table}: batch not published, error-severity checks failed: {lines}")
+
+
+def record(spark, settings: Settings, result: AuditResult, run_id: str, layer: str, source_system: str) -> None:
+    """Append every outcome to quality.dq_results (passed ones too: a score needs its denominator)."""
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        (run_id, checked_at, layer, source_system, result.table, o.check.check_id or o.check.name,
+         o.check.expectation, o.check.category, o.check.severity, "passed" if o.success else "failed",
+         o.failing, o.checked)
+        for o in result.outcomes
+    ]  # fmt: skip
+    if not rows:
+        return
+    ensure_results_table(spark, settings)
+    spark.createDataFrame(rows, RESULTS_SCHEMA).write.insertInto(RESULTS)
+
+
+def ensure_results_table(spark, settings: Settings) -> None:
+    """quality.dq_results exists (empty before the first check) so the scorecard can always build."""
+    create_table_if_absent(spark, settings, "quality", "dq_results", spark.createDataFrame([], RESULTS_SCHEMA))

@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The catalog's schemas, in pipeline order. bronze and quarantine hold values as delivered
 # (direct identifiers included) and form the restricted zone.
-LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold")
+LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold", "quality")
 RESTRICTED_LAYERS = ("bronze", "quarantine", "restricted")
 
 
@@ -73,6 +73,7 @@ class Settings:
     broadcast_max_rows: int = 2_000_000
     as_of_date: str = ""
     hypertension_elderly_target_sbp: int = 150
+    contracts_dir: Path = REPO_ROOT / "data_contracts"
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
 
@@ -114,6 +115,8 @@ class Settings:
             as_of_date=os.environ.get("HEALTHLAKE_AS_OF_DATE", ""),
             # Hypertension target SBP for residents 65 and over (3rd-ed. specification; UNCONFIRMED).
             hypertension_elderly_target_sbp=_env_int("HEALTHLAKE_HYPERTENSION_ELDERLY_TARGET_SBP", 150),
+            # The ODCS contracts every table is checked against (a data owner may point at their own).
+            contracts_dir=_env_path("HEALTHLAKE_CONTRACTS_DIR", REPO_ROOT / "data_contracts"),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
         )

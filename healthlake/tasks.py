@@ -31,7 +31,7 @@ def _identity(context: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str], JobResult]) -> dict:
     """Run `body(settings, spark, run_id)` and log the step; returns the counts for XCom."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     settings = get_settings()
     pipeline_run, dag_id, task_id, run_id = _identity(context)
@@ -116,17 +116,19 @@ def standardise(context: dict[str, Any], job: str) -> dict:
     return launch(context, f"silver.{job}", lambda s, spark, run_id: silver.run(spark, s, run_id, job))
 
 
-def dbt_build(context: dict[str, Any], select: str | None = None) -> dict:
-    from healthlake import dbt
+def dbt_build(context: dict[str, Any], select: str | None = None, exclude: str | None = None) -> dict:
+    """dbt build; every data test's outcome goes to quality.dq_results, a failing one fails the task."""
+    from jobs.gold import dbt_build as job
 
-    def body(settings: Settings, spark, run_id: str) -> JobResult:
-        outcome = dbt.build(settings, select=select)
-        return JobResult(
-            job="dbt build",
-            rows_in=0,
-            rows_written=0,
-            rows_rejected=0,
-            detail=f"{outcome.models} models, {outcome.tests} data tests, {outcome.unit_tests} unit tests passed",
-        )
+    return launch(
+        context,
+        f"dbt build{' ' + select if select else ''}",
+        lambda s, spark, run_id: job.run(spark, s, run_id, select=select, exclude=exclude),
+    )
 
-    return launch(context, "dbt build", body)
+
+def gold_contract_checks(context: dict[str, Any], last: bool = False) -> dict:
+    from jobs.gold import contract_checks
+
+    job = "gold contract checks" + (" (scorecard)" if last else "")
+    return launch(context, job, lambda s, spark, run_id: contract_checks.run(spark, s, run_id, last))

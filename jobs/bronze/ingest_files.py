@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyspark.sql import functions as F
 
+from healthlake.gate import measure_inbound
 from healthlake.lineage import (
     JobResult,
     ReconciliationError,
@@ -267,6 +269,9 @@ def run(
                 f"bronze.{fmt.bronze_table}: parsed {rows_written} records but the append wrote {appended}"
             )
     detail = f"{len(files) - skipped} new files, {skipped} already ingested"
+    if rows_written:
+        table = spark.table(f"bronze.{fmt.bronze_table}").where(F.col("_run_id") == run_id)
+        detail += "; " + measure_inbound(spark, settings, fmt.bronze_table, table, run_id)
     if dated_from or dated_to:
         detail += f" (files dated {dated_from or '…'} to {dated_to or '…'})"
     if drifted:

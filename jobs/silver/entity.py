@@ -23,6 +23,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from healthlake.gate import check_batch
 from healthlake.lineage import (
     JobResult,
     ReconciliationError,
@@ -32,7 +33,6 @@ from healthlake.lineage import (
     unprocessed,
 )
 from healthlake.pseudonym import hmac_column
-from healthlake.quality import Check, audit
 from healthlake.settings import Settings
 from jobs.silver.rules import Rule, first_broken
 
@@ -84,18 +84,6 @@ class Entity:
     # The identity sources its rows name in `_identity_source`: only their crosswalk rows are joined.
     identity_sources: tuple[str, ...] = ()
     after: Callable[[SparkSession, Settings], None] | None = None  # e.g. refresh a curation list
-    expectations: Callable[[], list[Check]] = list  # the entity's own checks, beyond the common ones
-
-    def checks(self) -> list[Check]:
-        """What every published batch is audited with before anyone can read it."""
-        return [
-            Check("ExpectColumnValuesToNotBeNull", {"column": "resident_key"}),
-            Check("ExpectColumnValuesToMatchRegex", {"column": "resident_key", "regex": "^[0-9a-f]{64}$"}),
-            Check("ExpectCompoundColumnsToBeUnique", {"column_list": list(self.keys)})
-            if len(self.keys) > 1
-            else Check("ExpectColumnValuesToBeUnique", {"column": self.keys[0]}),
-            *self.expectations(),
-        ]
 
 
 def file_order() -> Column:
@@ -218,9 +206,9 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
 
     newest = classified.where("_rank = 1")
     working = [c for c in newest.columns if c.startswith("_") and c not in LINEAGE]
-    good = newest.where("NOT _deleted AND _rule_id IS NULL").drop(*working).withColumn("_run_id", F.lit(run_id))
-    # Audited, then written: kept so the checks and the write read it once.
-    good = good.withColumn("_loaded_at", now).persist(StorageLevel.MEMORY_AND_DISK)
+    # What the batch delivers (rows the row rules reject included: the contract's rules see them).
+    delivered = newest.where("NOT _deleted").withColumn("_run_id", F.lit(run_id)).withColumn("_loaded_at", now)
+    good = delivered.where("_rule_id IS NULL").drop(*working)
     removed = newest.where("_deleted OR _rule_id IS NOT NULL").select(*entity.keys)
     rejects = newest.where("NOT _deleted AND _rule_id IS NOT NULL").select(
         F.col("_source_table").alias("source_table"), F.lit(job).alias("target_table"),
@@ -232,7 +220,9 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
 
     # Write, audit, publish: an error-level failure raises here and consumers keep the last version.
     started = time.monotonic()
-    audited = audit(good, job, entity.checks(), settings, run_id) if published else None
+    audited = None
+    if published + rejected:
+        audited = check_batch(spark, settings, job, delivered, good.columns, run_id, with_rejects=True)
     log.info("%s: audited in %.1f s", job, time.monotonic() - started)
     started = time.monotonic()
 
@@ -246,13 +236,12 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     dropped = delete_keys(spark, job, removed, entity.keys) if (rejected + cancelled) and not first_load else 0
     log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
-    good.unpersist()
     classified.unpersist()
     if entity.after:
         entity.after(spark, settings)
     detail = f"{changed} new or changed, {cancelled} cancelled, {dropped} removed, {superseded} superseded"
     if audited:
-        detail += f"; {audited.checks_run} checks passed"
+        detail += f"; {audited.checks_run - len(audited.warnings)} of {audited.checks_run} contract checks passed"
         if audited.warnings:
             detail += "; warnings: " + "; ".join(f"{c.name}: {n} rows" for c, n in audited.warnings)
     return JobResult(job=job, rows_in=rows_in, rows_written=published, rows_rejected=rejected, detail=detail)

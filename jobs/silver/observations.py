@@ -6,7 +6,6 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from healthlake.quality import Check
 from healthlake.schemas import data_elements, source_format
 from jobs.silver import normalise as N
 from jobs.silver.entity import Batch, Entity, Standardised, file_lineage
@@ -70,21 +69,10 @@ def standardise(batch: Batch) -> Standardised:
     return Standardised(rows, rules)
 
 
-def expectations() -> list[Check]:
-    de_ids = sorted(set(source_format("exam_system").item_codes.values()))
-    return [
-        Check("ExpectColumnValuesToBeInSet", {"column": "de_id", "value_set": de_ids}),
-        Check("ExpectColumnValuesToNotBeNull", {"column": "value"}),
-        Check("ExpectColumnValuesToNotBeNull", {"column": "observed_on"}),
-        Check("ExpectColumnValuesToNotBeNull", {"column": "institution_code"}, severity="warning"),
-    ]
-
-
 ENTITY = Entity(
     table="observations",
     bronze_tables=(BRONZE,),
     keys=("encounter_key", "de_id"),
     standardise=standardise,
     identity_sources=("exam_system.exam",),
-    expectations=lambda: expectations(),
 )

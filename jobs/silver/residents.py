@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from healthlake.gate import check_batch
 from healthlake.lineage import (
     JobResult,
     ReconciliationError,
@@ -238,7 +239,8 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     public = spark.table(GOLDEN).where("is_current").join(affected, "resident_key").select(
         "resident_key", "sex_code", "birth_date", "district_code", "id_type_code", "source_records",
         "source_systems", F.col("valid_from").alias("updated_at"),
-    )  # fmt: skip
+    ).persist()  # fmt: skip
+    check_batch(spark, settings, RESIDENTS, public, public.columns, run_id)
     create_table_if_absent(spark, settings, "silver", "residents", public)
     upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
     # A resident whose every record moved to another resident is gone.
@@ -248,6 +250,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         spark.sql(f"MERGE INTO {RESIDENTS} t USING orphan_residents s ON t.resident_key = s.resident_key "
                   "WHEN MATCHED THEN DELETE")  # fmt: skip
     record_progress(spark, settings, CONSUMER, through)
+    public.unpersist()
     summary = ", ".join(
         f"{methods.get(m, 0)} {m}" for m in ("id_number", "passport", "probabilistic", "review", "unlinked")
     )

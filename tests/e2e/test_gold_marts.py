@@ -1,10 +1,11 @@
 """The gold marts against the generator's ground truth. Six months of a small network go through the
-bronze and silver jobs and `healthlake dbt build` in a home of their own; the marts are read back
+bronze, silver and gold jobs (`healthlake job ... gold`) in a home of their own; the marts are read back
 from their Delta directories and compared with what this test computes itself from the forms the
 generator wrote (ground_truth/followup_people.parquet), by the specification's rules."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import pandas as pd
 import pytest
 from helpers import destroy_his, healthlake
 
+from healthlake import contracts
 from healthlake.pseudonym import hmac_hex
+from healthlake.settings import get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +30,7 @@ def gold_home(tmp_path_factory):
     generated = healthlake(home, "generate", "--residents", "1500", "--start", "2026-01-01", "--end", AS_OF)
     assert generated.returncode == 0, generated.stderr
     try:
-        for args in (("job", "bronze-ingest", "bronze-extract-his", "silver"), ("dbt", "build")):
+        for args in (("job", "bronze-ingest", "bronze-extract-his", "silver"), ("job", "gold")):
             done = healthlake(home, *args, timeout=1200, HEALTHLAKE_AS_OF_DATE=AS_OF)
             assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         yield home
@@ -217,6 +220,43 @@ def test_every_gold_table_is_documented_column_for_column(gold_home, read):
         columns = list(read(gold_home, "gold", table).columns)
         assert set(documented[table]) == set(columns), f"gold.{table}: the yml's columns differ from the table's"
         assert all(documented[table].values()), f"gold.{table}: a column has no description"
+
+
+def test_every_gold_table_is_exactly_its_contract(gold_home, read):
+    for contract in contracts.all_contracts(get_settings()):
+        if contract.table.startswith("gold."):
+            columns = list(read(gold_home, "gold", contract.table.split(".")[1]).columns)
+            assert columns == contract.columns, contract.table
+
+
+def test_the_scorecard_shows_the_latest_run_of_every_check(gold_home, read):
+    results = read(gold_home, "quality", "dq_results")
+    # One full run: bronze inbound, silver gates, gold contract checks and dbt tests.
+    assert len(results) >= 400
+    assert set(results["layer"]) >= {"bronze", "silver", "gold", "staging"}
+    assert set(results["category"]) == {"conformance", "completeness", "plausibility"}
+    assert results["expectation"].str.startswith("dbt:").sum() >= 60
+    queried = healthlake(gold_home, "sql", "select * from gold.dq_scorecard where is_latest_run", "--format", "csv",
+                         "--limit", "1000")  # fmt: skip
+    assert queried.returncode == 0, queried.stderr
+    scorecard = pd.read_csv(io.StringIO(queried.stdout), dtype={"source_system": str})
+    assert set(scorecard["table_name"]) >= {"silver.observations", "gold.resident_health_profile",
+                                             "bronze.his__patients"}  # fmt: skip
+    assert {"exam_system", "his", "home_bp_devices", "public_health"} <= set(scorecard["source_system"])
+    expected = results.groupby(["table_name", "category"]).size()
+    checks = scorecard.set_index(["table_name", "category"])["checks"]
+    pairs = expected.index.intersection(checks.index)
+    assert len(pairs) == len(expected) and (checks[pairs] == expected[pairs]).all()
+    assert ((scorecard["score"] >= 0) & (scorecard["score"] <= 1)).all()
+    observations = scorecard[scorecard["table_name"] == "silver.observations"]
+    assert observations["warnings_failed"].sum() > 0  # the generator sends implausible results
+    assert (observations["errors_failed"] == 0).all()
+
+
+def test_data_docs_are_built_where_the_readme_says(gold_home):
+    index = gold_home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert index.is_file()
+    assert "silver__observations" in index.read_text(encoding="utf-8")
 
 
 def test_dbt_docs_generate_describes_the_marts(gold_home):

@@ -1,28 +1,36 @@
 """A data error inside an Airflow task fails the run with the job's own message, not a trace."""
 
+import shutil
+
 import pytest
+import yaml
 
 from healthlake import runlog
 from healthlake.pipeline import PIPELINE, PipelineError, run_pipeline
-from healthlake.quality import Check
 from healthlake.schemas import source_format
-from jobs.silver import observations
 
 
-def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(settings, silver, monkeypatch):
+def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(settings, silver, monkeypatch, tmp_path):
     header = ",".join(c.header for c in source_format("exam_system").columns)
-    row = "TJ888,2026-03-05,H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,150,mmHg"
+    row = "TJ888,2026-03-05,H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,999,mmHg"
     (settings.landing_dir / "exam_system" / "exam_items_29990501.csv").write_bytes(f"{header}\n{row}\n".encode("gbk"))
-    contracted = observations.expectations
-    too_strict = Check("ExpectColumnValuesToBeBetween", {"column": "value", "max_value": 100})
-    monkeypatch.setattr(observations, "expectations", lambda: [*contracted(), too_strict])
+    # The data owner makes systolic plausibility an error in the contract the tasks read.
+    contracts_dir = tmp_path / "data_contracts"
+    shutil.copytree(settings.contracts_dir, contracts_dir)
+    path = contracts_dir / "silver" / "observations.odcs.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for rule in document["schema"][0]["quality"]:
+        if rule["id"] == "sbp_mmhg_plausible":
+            rule["severity"] = "error"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("HEALTHLAKE_CONTRACTS_DIR", str(contracts_dir))
 
     with pytest.raises(PipelineError) as failure:
         run_pipeline(settings, "test_failing_run")
 
     message = str(failure.value)
     assert message.startswith("DAG silver_standardise ended failed: silver.observations: batch not published")
-    assert "ExpectColumnValuesToBeBetween(value) failed on 1 rows" in message
+    assert message.endswith("error-severity checks failed: sbp_mmhg_plausible failed on 1 rows")
     steps = runlog.read(settings, "test_failing_run")
     # Every upstream DAG's steps succeeded, in pipeline order; the observations step failed, and
     # no DAG after silver ran.

@@ -1,17 +1,21 @@
 """Silver on real Delta tables: reconciliation per batch, rule ids for a corrupted batch, idempotent
 re-runs, cancellations that leave silver, and the Great Expectations gate (write, audit, publish)."""
 
+import dataclasses
 import json
+import shutil
 
 import pytest
+import yaml
 from conftest import table_version
 
+from healthlake import contracts
 from healthlake.his_database import connect
-from healthlake.quality import Check, QualityGateError
+from healthlake.quality import QualityGateError
 from healthlake.schemas import source_format
 from healthlake.settings import LAYERS
 from jobs.bronze import extract_database, ingest_files
-from jobs.silver import JOBS, observations, standardise
+from jobs.silver import JOBS, standardise
 
 ENTITY_TABLES = [job for job in JOBS if job != "residents"]
 
@@ -209,11 +213,24 @@ def test_the_checkpoint_builds_data_docs_where_the_summary_points(settings, silv
     assert "observations" in " ".join(p.name for p in index.parent.rglob("*"))
 
 
-def test_error_checks_keep_a_failing_batch_unpublished(spark, settings, silver, monkeypatch):
-    # A new day's file arrives ...
+def _contracts_with(settings, tmp_path, table: str, rule_id: str, severity: str):
+    """A copy of the contracts where the data owner has set one rule's severity."""
+    copy = tmp_path / "data_contracts"
+    shutil.copytree(settings.contracts_dir, copy)
+    path = copy / "silver" / f"{table}.odcs.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rules = [r for r in document["schema"][0]["quality"] if r["id"] == rule_id]
+    assert rules, rule_id
+    rules[0]["severity"] = severity
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return dataclasses.replace(settings, contracts_dir=copy)
+
+
+def test_a_systolic_999_stops_the_batch_at_error_severity_and_is_recorded_at_warning(spark, settings, silver, tmp_path):
+    # A new day's file arrives with one impossible systolic pressure ...
     line = "TJ777{i},2026-03-0{i},H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,{v},mmHg"
     header = ",".join(c.header for c in source_format("exam_system").columns)
-    rows = [line.format(i=i, v=v) for i, v in ((1, 150), (2, 165))]
+    rows = [line.format(i=i, v=v) for i, v in ((1, 150), (2, 999))]
     (settings.landing_dir / "exam_system" / "exam_items_29990301.csv").write_bytes(
         ("\n".join([header, *rows]) + "\n").encode("gbk")
     )
@@ -222,25 +239,66 @@ def test_error_checks_keep_a_failing_batch_unpublished(spark, settings, silver, 
     published_before = spark.table("silver.observations").count()
     version_before = table_version(spark, "silver.observations")
 
-    # ... and an error-severity rule says no systolic pressure above 160 may be published.
-    contracted = observations.expectations
-    limit = {"column": "value", "max_value": 160}
-    monkeypatch.setattr(
-        observations, "expectations", lambda: [*contracted(), Check("ExpectColumnValuesToBeBetween", limit)]
-    )
+    # ... and the data owner has made the systolic plausibility rule an error: nothing is published.
+    strict = _contracts_with(settings, tmp_path, "observations", "sbp_mmhg_plausible", "error")
     with pytest.raises(QualityGateError) as failure:
-        standardise.run(spark, settings, "test_gate_blocked", "observations")
-    message = str(failure.value)
-    assert "silver.observations" in message and "ExpectColumnValuesToBeBetween(value)" in message
-    assert "failed on 1 rows" in message
+        standardise.run(spark, strict, "test_gate_blocked", "observations")
+    assert str(failure.value) == (
+        "silver.observations: batch not published, error-severity checks failed: sbp_mmhg_plausible failed on 1 rows"
+    )
     assert table_version(spark, "silver.observations") == version_before
 
-    # At warning severity the same batch is published and the warning recorded.
-    warn = Check("ExpectColumnValuesToBeBetween", limit, severity="warning")
-    monkeypatch.setattr(observations, "expectations", lambda: [*contracted(), warn])
+    # At the contract's own severity (warning) the batch is published, the 999 goes to quarantine
+    # under its row rule, and the failed check is recorded with its count.
     published = standardise.run(spark, settings, "test_gate_warning", "observations")
-    assert "ExpectColumnValuesToBeBetween(value): 1 rows" in published.detail
-    assert spark.table("silver.observations").count() == published_before + 2
+    assert "sbp_mmhg_plausible: 1 rows" in published.detail
+    assert spark.table("silver.observations").count() == published_before + 1
+    rejected = spark.sql(
+        "SELECT rule_id, raw_value FROM quarantine.silver_rejects WHERE _run_id = 'test_gate_warning'"
+    ).collect()
+    assert [tuple(r) for r in rejected] == [("result_value.out_of_range", "999")]
+    results = {
+        (r.run_id, r.check_id): (r.severity, r.status, r.failing_rows)
+        for r in spark.sql("SELECT * FROM quality.dq_results WHERE table_name = 'silver.observations'").collect()
+    }
+    assert results[("test_gate_blocked", "sbp_mmhg_plausible")] == ("error", "failed", 1)
+    assert results[("test_gate_warning", "sbp_mmhg_plausible")] == ("warning", "failed", 1)
+    assert results[("test_gate_warning", "dbp_mmhg_plausible")] == ("warning", "passed", 0)
+    assert results[("test_gate_warning", "value.type")][1] == "passed"
+
+
+def test_a_job_that_drops_a_contracted_column_does_not_publish(spark, settings, silver, monkeypatch):
+    line = "TJ776{i},2026-03-0{i},H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,{v},mmHg"
+    header = ",".join(c.header for c in source_format("exam_system").columns)
+    rows = [line.format(i=i, v=v) for i, v in ((3, 128), (4, 131))]
+    (settings.landing_dir / "exam_system" / "exam_items_29990302.csv").write_bytes(
+        ("\n".join([header, *rows]) + "\n").encode("gbk")
+    )
+    ingest_files.run(spark, settings, "exam_system", run_id="test_drift_ingest")
+    standardise.run(spark, settings, "test_drift_residents", "residents")
+    version_before = table_version(spark, "silver.observations")
+    entity = standardise.ENTITIES["observations"]
+
+    def without_unit(batch):
+        standardised = entity.standardise(batch)
+        return dataclasses.replace(standardised, rows=standardised.rows.drop("unit"))
+
+    monkeypatch.setitem(standardise.ENTITIES, "observations", dataclasses.replace(entity, standardise=without_unit))
+    with pytest.raises(QualityGateError) as failure:
+        standardise.run(spark, settings, "test_drift", "observations")
+    assert str(failure.value) == (
+        "silver.observations does not match observations.odcs.yaml: contracted columns missing: unit: "
+        "batch not published"
+    )
+    assert table_version(spark, "silver.observations") == version_before
+    monkeypatch.undo()
+    assert standardise.run(spark, settings, "test_drift_fixed", "observations").rows_written == 2
+
+
+def test_every_silver_table_is_exactly_its_contract(spark, settings, silver):
+    for contract in contracts.all_contracts(settings):
+        if contract.table.startswith("silver."):
+            assert spark.table(contract.table).columns == contract.columns, contract.table
 
 
 def test_unmapped_codes_are_listed_for_curation(spark, silver):

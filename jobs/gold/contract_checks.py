@@ -1,0 +1,47 @@
+"""The gold marts checked against their contracts after dbt has built them.
+
+dbt's own data tests gate each model while it builds (a failing test stops what depends on it);
+these checks add what the contracts promise consumers (columns and types, keys, required columns,
+accepted values) and record every outcome in quality.dq_results. An error-severity failure fails
+the run, naming the mart, the check and the failing count.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from healthlake import contracts
+from healthlake.lineage import JobResult, table_exists
+from healthlake.quality import QualityGateError, audit, record
+from healthlake.settings import Settings
+
+# Built from dq_results after these checks have run, so it is checked on its own afterwards.
+LAST = ("dq_scorecard",)
+
+
+def marts(settings: Settings, last: bool = False) -> list[contracts.Contract]:
+    chosen = [c for c in contracts.all_contracts(settings) if c.table.startswith("gold.")]
+    return [c for c in chosen if (c.table.split(".", 1)[1] in LAST) == last]
+
+
+def run(spark: SparkSession, settings: Settings, run_id: str, last: bool = False) -> JobResult:
+    problems, checks_run, failed_warnings = [], 0, 0
+    for contract in marts(settings, last):
+        name = contract.table.split(".", 1)[1]
+        if not table_exists(settings, "gold", name):
+            problems.append(f"{contract.table} is contracted but was not built")
+            continue
+        table = spark.table(contract.table)
+        drift = contracts.column_drift(contract, table.columns)
+        if drift:
+            problems.append(drift)
+            continue
+        result = audit(table, contract.table, contracts.checks(contract), settings, run_id)
+        record(spark, settings, result, run_id, "gold", contract.source_system)
+        checks_run += result.checks_run
+        failed_warnings += len(result.warnings)
+        problems += [f"{contract.table}: {c.name} failed on {n} rows" for c, n in result.errors]
+    if problems:
+        raise QualityGateError("gold contract checks failed: " + "; ".join(problems))
+    detail = f"{checks_run} contract checks, {failed_warnings} warnings"
+    return JobResult(job="gold contract checks", rows_in=0, rows_written=0, rows_rejected=0, detail=detail)

@@ -1,0 +1,46 @@
+"""dbt build over the shared catalog, with every data test's outcome recorded in quality.dq_results
+(a failing test still fails the job, after it is recorded)."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from healthlake import dbt
+from healthlake.lineage import JobResult
+from healthlake.quality import record
+from healthlake.settings import Settings
+
+
+def _record_tests(spark: SparkSession, settings: Settings, run_id: str, outcome: dbt.DbtOutcome | None) -> None:
+    for result in outcome.test_results if outcome else []:
+        record(spark, settings, result, run_id, result.table.split(".")[0], "healthlake")
+
+
+def run(
+    spark: SparkSession, settings: Settings, run_id: str, select: str | None = None, exclude: str | None = None
+) -> JobResult:
+    try:
+        outcome = dbt.build(settings, select=select, exclude=exclude)
+    except dbt.DbtError as failed:
+        _record_tests(spark, settings, run_id, failed.outcome)
+        raise
+    _record_tests(spark, settings, run_id, outcome)
+    return JobResult(
+        job=f"dbt build{' --select ' + select if select else ''}",
+        rows_in=0,
+        rows_written=0,
+        rows_rejected=0,
+        detail=f"{outcome.models} models, {outcome.tests} data tests, {outcome.unit_tests} unit tests passed",
+    )
+
+
+def run_gold(spark: SparkSession, settings: Settings, run_id: str) -> list[JobResult]:
+    """What the gold_marts DAG does, in one go: the marts, their contract checks, the scorecard."""
+    from jobs.gold import contract_checks
+
+    return [
+        run(spark, settings, run_id, exclude=contract_checks.LAST[0]),
+        contract_checks.run(spark, settings, run_id),
+        run(spark, settings, run_id, select=contract_checks.LAST[0]),
+        contract_checks.run(spark, settings, run_id, last=True),
+    ]
