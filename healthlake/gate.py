@@ -46,5 +46,6 @@ def measure_inbound(spark: SparkSession, settings: Settings, bronze_table: str, 
     result = audit(batch, contract.table, contracts.checks(contract), settings, run_id)
     record(spark, settings, result, run_id, "bronze", contract.source_system)
     failed = [f"{c.name}: {n} rows" if n >= 0 else c.name for c, n in result.failures]
+    failed += [f"{o.check.name} could not run: {o.error}" for o in result.broken]
     summary = f"{result.checks_run - len(failed)} of {result.checks_run} inbound checks passed"
     return summary + ("; " + "; ".join(failed) if failed else "") + (f"; {drift}" if drift else "")

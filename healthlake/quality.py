@@ -31,7 +31,7 @@ RESULTS = "quality.dq_results"
 RESULTS_SCHEMA = (
     "run_id string, checked_at timestamp, layer string, source_system string, table_name string, "
     "check_id string, expectation string, category string, severity string, status string, "
-    "failing_rows bigint, rows_checked bigint"
+    "failing_rows bigint, rows_checked bigint, message string"
 )
 
 
@@ -60,6 +60,11 @@ class Outcome:
     success: bool
     failing: int | None  # rows that broke it (None: the check is not about rows, e.g. a column type)
     checked: int | None  # rows it looked at
+    error: str | None = None  # the check itself could not run (a contract healthlake cannot evaluate)
+
+    @property
+    def status(self) -> str:
+        return "error" if self.error else "passed" if self.success else "failed"
 
 
 @dataclass
@@ -70,7 +75,11 @@ class AuditResult:
 
     @property
     def failures(self) -> list[tuple[Check, int]]:
-        return [(o.check, o.failing if o.failing is not None else -1) for o in self.outcomes if not o.success]
+        return [(o.check, o.failing if o.failing is not None else -1) for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def broken(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error]
 
     @property
     def errors(self) -> list[tuple[Check, int]]:
@@ -138,19 +147,42 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
             check = checks[int(expectation_result.expectation_config.meta["check"])]
             counts = expectation_result.result or {}
             failing, checked = counts.get("unexpected_count"), counts.get("element_count")
+            error = _raised(expectation_result.exception_info)
             result.outcomes.append(
                 Outcome(
                     check,
                     bool(expectation_result.success),
                     int(failing) if failing is not None else None,
                     int(checked) if checked is not None else None,
+                    error[:500] if error else None,
                 )
             )
     return result
 
 
+def _raised(info: Any) -> str | None:
+    """The message of an exception GE caught while running a check (its info is flat, or nested per
+    metric the check needed), or None."""
+    if not info:
+        return None
+    if hasattr(info, "raised_exception") or "raised_exception" in info:
+        raised = info.raised_exception if hasattr(info, "raised_exception") else info["raised_exception"]
+        message = info.exception_message if hasattr(info, "exception_message") else info.get("exception_message")
+        return (message or "the check raised an exception") if raised else None
+    if isinstance(info, dict):
+        for value in info.values():
+            nested = _raised(value) if isinstance(value, dict) or hasattr(value, "raised_exception") else None
+            if nested:
+                return nested
+    return None
+
+
 def enforce(result: AuditResult) -> None:
-    """Raise QualityGateError when an error-severity check failed: the batch must not be published."""
+    """Raise QualityGateError when an error-severity check failed, or a check could not run at all:
+    the batch must not be published."""
+    if result.broken:
+        lines = "; ".join(f"{o.check.name}: {o.error}" for o in result.broken)
+        raise QualityGateError(f"{result.table}: batch not published, checks could not run: {lines}")
     if result.errors:
         lines = "; ".join(f"{c.name} failed on {n} rows" if n >= 0 else f"{c.name} failed" for c, n in result.errors)
         raise QualityGateError(f"{result.table}: batch not published, error-severity checks failed: {lines}")
@@ -161,8 +193,7 @@ def record(spark, settings: Settings, result: AuditResult, run_id: str, layer: s
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (run_id, checked_at, layer, source_system, result.table, o.check.check_id or o.check.name,
-         o.check.expectation, o.check.category, o.check.severity, "passed" if o.success else "failed",
-         o.failing, o.checked)
+         o.check.expectation, o.check.category, o.check.severity, o.status, o.failing, o.checked, o.error)
         for o in result.outcomes
     ]  # fmt: skip
     if not rows:

@@ -97,6 +97,8 @@ def render(
         "\n[bold]Try next[/bold]\n"
         '  healthlake sql "select bp_grade, count(*) as residents from gold.resident_health_profile '
         'group by bp_grade order by bp_grade"\n'
+        '  healthlake sql "select table_name, category, checks, score, warnings_failed from gold.dq_scorecard '
+        'where is_latest_run order by score"\n'
         "  healthlake ui            # Airflow UI on http://127.0.0.1:8080 (DAG runs above are in it)\n"
         f"  Data Docs (Great Expectations): file://{settings.data_docs_index}\n"
         f"  Full log of this run: {settings.logs_dir / 'pipeline'}/"

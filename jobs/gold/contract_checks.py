@@ -41,6 +41,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str, last: bool = False
         checks_run += result.checks_run
         failed_warnings += len(result.warnings)
         problems += [f"{contract.table}: {c.name} failed on {n} rows" for c, n in result.errors]
+        problems += [f"{contract.table}: {o.check.name} could not run: {o.error}" for o in result.broken]
     if problems:
         raise QualityGateError("gold contract checks failed: " + "; ".join(problems))
     detail = f"{checks_run} contract checks, {failed_warnings} warnings"

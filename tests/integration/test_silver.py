@@ -263,7 +263,7 @@ def test_a_systolic_999_stops_the_batch_at_error_severity_and_is_recorded_at_war
     }
     assert results[("test_gate_blocked", "sbp_mmhg_plausible")] == ("error", "failed", 1)
     assert results[("test_gate_warning", "sbp_mmhg_plausible")] == ("warning", "failed", 1)
-    assert results[("test_gate_warning", "dbp_mmhg_plausible")] == ("warning", "passed", 0)
+    assert results[("test_gate_warning", "unit_is_standard")] == ("error", "passed", 0)
     assert results[("test_gate_warning", "value.type")][1] == "passed"
 
 
