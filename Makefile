@@ -17,7 +17,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt/models dbt/macros
+	$(BIN)/sqlfluff lint dbt/models dbt/macros dbt/tests
 
 test: lint
 	$(BIN)/pytest

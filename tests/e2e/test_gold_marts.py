@@ -281,3 +281,27 @@ def test_an_incremental_build_follows_silver_through_cancellations(gold_home, re
     assert before - after, "no cancelled encounter left gold"
     diagnoses = read(gold_home, "gold", "diagnoses")
     assert set(diagnoses["diagnosis_key"]) == set(read(gold_home, "silver", "diagnoses")["diagnosis_key"])
+
+
+def test_no_silver_or_gold_table_holds_an_identifier_in_clear(gold_home, read):
+    """Scans every value of every silver and gold table for anything shaped like an ID number or a
+    mobile number, and for the generator's true names."""
+    truth = pd.read_parquet(gold_home / "ground_truth" / "residents.parquet")
+    names = set(truth["name"].dropna())
+    shaped = r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?![0-9A-Za-z])"
+    scanned = 0
+    for layer in ("silver", "gold"):
+        for path in sorted((gold_home / "warehouse" / layer).iterdir()):
+            if not (path / "_delta_log").is_dir():
+                continue
+            table = read(gold_home, layer, path.name)
+            for column in table.columns:
+                values = table[column].dropna().astype(str)
+                scanned += len(values)
+                assert not values.str.contains(shaped, regex=True).any(), f"{layer}.{path.name}.{column}"
+                assert not values.isin(names).any(), f"{layer}.{path.name}.{column} holds a true name"
+    assert scanned > 100_000
+    # The scan finds what it looks for: the restricted zone does hold them.
+    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
+    assert crosswalk["id_number"].dropna().astype(str).str.contains(shaped, regex=True).any()
+    assert crosswalk["name"].isin(names).any()

@@ -89,3 +89,15 @@ def test_at_least_400_checks_per_full_run():
 def test_the_contracts_are_plain_yaml_a_data_owner_can_edit():
     for contract in ALL:
         assert yaml.safe_load(contract.path.read_text(encoding="utf-8")) == contract.document
+
+
+def test_direct_identifiers_are_classified_and_only_in_the_restricted_zone():
+    zones = {c.table: (c.custom("zone"), c.classification()) for c in ALL}
+    for table, (zone, classes) in zones.items():
+        direct = [column for column, cls in classes.items() if cls == "direct-identifier"]
+        if table.startswith(("silver.", "gold.")):
+            assert zone == "pseudonymous" and not direct, table
+    # The inbound contracts take their classification from the feed formats: names and ID numbers.
+    exam = zones["bronze.exam_system__exam_items"]
+    assert exam[0] == "restricted"
+    assert exam[1]["name"] == exam[1]["id_number"] == exam[1]["phone"] == "direct-identifier"
