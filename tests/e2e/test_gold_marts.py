@@ -6,6 +6,8 @@ generator wrote (ground_truth/followup_people.parquet), by the specification's r
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from helpers import destroy_his, healthlake
 
 from healthlake import contracts
 from healthlake.pseudonym import hmac_hex
-from healthlake.settings import get_settings
+from healthlake.settings import REPO_ROOT, get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -305,3 +307,18 @@ def test_no_silver_or_gold_table_holds_an_identifier_in_clear(gold_home, read):
     crosswalk = read(gold_home, "restricted", "identity_crosswalk")
     assert crosswalk["id_number"].dropna().astype(str).str.contains(shaped, regex=True).any()
     assert crosswalk["name"].isin(names).any()
+
+
+def test_an_app_reads_a_mart_without_a_jvm(gold_home, read):
+    """examples/read_gold_without_jvm.py, run as an app would: its own process, delta-rs, no Spark."""
+    script = (
+        "import runpy, sys; "
+        f"runpy.run_path({str(REPO_ROOT / 'examples' / 'read_gold_without_jvm.py')!r}, run_name='__main__'); "
+        "assert 'pyspark' not in sys.modules and 'py4j' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(gold_home)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = dict(line.split("\t") for line in done.stdout.splitlines())
+    profile = read(gold_home, "gold", "resident_health_profile")
+    expected = profile[profile["risk_level"] == "high"].groupby("district_code").size()
+    assert {k: int(v) for k, v in printed.items()} == expected.to_dict() and len(expected) > 0
