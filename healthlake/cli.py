@@ -166,7 +166,7 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from healthlake import console
+    from healthlake import audit, console
     from healthlake.spark import get_spark
 
     settings = get_settings()
@@ -175,11 +175,16 @@ def cmd_sql(args: argparse.Namespace) -> int:
         try:
             result = spark.sql(args.query)
             columns = result.columns
+            restricted = audit.restricted_tables(result) if columns else []
             rows = result.limit(args.limit + 1).collect() if columns else []
         except Exception as exc:  # Spark's analysis errors are the user's message, not a crash
             error = str(exc).split("\n")[0]
             console.console().print(f"[red]healthlake sql: {error}[/red]")
             return 1
+        if restricted:
+            event = audit.Event("restricted_read", ", ".join(restricted), rows_out=len(rows[: args.limit]),
+                                detail=args.query)  # fmt: skip
+            audit.record(spark, settings, event)
     shown = rows[: args.limit]
     if args.format == "csv":
         import csv
@@ -226,7 +231,7 @@ def _jobs() -> dict:
 
 
 def cmd_job(args: argparse.Namespace) -> int:
-    from healthlake import console
+    from healthlake import audit, console
     from healthlake.spark import get_spark
 
     settings = get_settings()
@@ -237,8 +242,16 @@ def cmd_job(args: argparse.Namespace) -> int:
         spark = get_spark(settings, app_name=f"healthlake-{'+'.join(args.names)}")
         master = spark.sparkContext.master
         for name in args.names:
-            result = jobs[name](settings, spark, run_id, args)
-            results.extend(result if isinstance(result, list) else [result])
+            try:
+                result = jobs[name](settings, spark, run_id, args)
+            except Exception as exc:
+                audit.record(spark, settings, audit.Event("job", name, run_id, outcome="failed", detail=str(exc)))
+                raise
+            done = result if isinstance(result, list) else [result]
+            for step in done:
+                event = audit.Event("job", step.job, run_id, step.rows_in, step.rows_written, detail=step.detail)
+                audit.record(spark, settings, event)
+            results.extend(done)
     for result in results:
         print(
             f"{result.job}: {result.rows_in:,} rows in, {result.rows_written:,} published, "

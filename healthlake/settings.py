@@ -15,8 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The catalog's schemas, in pipeline order. bronze and quarantine hold values as delivered
 # (direct identifiers included) and form the restricted zone.
-LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold", "quality")
-RESTRICTED_LAYERS = ("bronze", "quarantine", "restricted")
+LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold", "quality", "audit")
+RESTRICTED_LAYERS = ("bronze", "quarantine", "restricted", "audit")
 
 
 def _env_path(name: str, default: Path) -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from healthlake import audit
 from healthlake import spark as spark_factory
 from healthlake.dbt import DbtError
 from healthlake.lineage import JobResult, ReconciliationError
@@ -51,6 +52,7 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
         except DATA_ERRORS as exc:
             elapsed = round(time.monotonic() - watch.started, 2)
             append(settings, StepRecord(**base, status="failed", seconds=elapsed, detail=str(exc)))
+            audit.record(spark, settings, audit.Event("pipeline_step", job, run_id, outcome="failed", detail=str(exc)))
             raise AirflowFailException(str(exc)) from exc
     append(
         settings,
@@ -64,6 +66,11 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
             detail=result.detail,
             spark_start_seconds=round(spark_seconds, 2) if spark_seconds else None,
         ),
+    )
+    audit.record(
+        spark,
+        settings,
+        audit.Event("pipeline_step", job, run_id, result.rows_in, result.rows_written, detail=result.detail),
     )
     return {
         "rows_in": result.rows_in,

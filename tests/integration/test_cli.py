@@ -31,3 +31,20 @@ def test_run_without_data_says_what_to_do(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HEALTHLAKE_HOME", str(tmp_path))
     assert main(["run"]) == 2
     assert "healthlake generate" in capsys.readouterr().err
+
+
+def test_reading_restricted_data_is_audited_in_an_append_only_log(spark, bronze, capfd):
+    restricted = "select count(*) as n from bronze.exam_system__exam_items"
+    assert main(["sql", restricted, "--format", "csv"]) == 0
+    assert main(["sql", "select 1 as one", "--format", "csv"]) == 0
+    capfd.readouterr()
+    reads = spark.sql("SELECT * FROM audit.events WHERE action = 'restricted_read' ORDER BY event_at").collect()
+    assert [(r.target, r.detail, r.rows_out) for r in reads][-1] == ("bronze.exam_system__exam_items", restricted, 1)
+    assert reads[-1].actor and reads[-1].outcome == "success"
+    assert not [r for r in reads if r.detail == "select 1 as one"]
+    properties = dict(spark.sql("SHOW TBLPROPERTIES audit.events").collect())
+    assert properties["delta.appendOnly"] == "true"
+    assert properties["delta.logRetentionDuration"] == properties["delta.deletedFileRetentionDuration"]
+    assert properties["delta.logRetentionDuration"] == "interval 180 days"
+    with pytest.raises(Exception, match=r"(?i)append"):
+        spark.sql("DELETE FROM audit.events")

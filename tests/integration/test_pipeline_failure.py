@@ -10,7 +10,9 @@ from healthlake.pipeline import PIPELINE, PipelineError, run_pipeline
 from healthlake.schemas import source_format
 
 
-def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(settings, silver, monkeypatch, tmp_path):
+def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(
+    spark, settings, silver, monkeypatch, tmp_path
+):
     header = ",".join(c.header for c in source_format("exam_system").columns)
     row = "TJ888,2026-03-05,H1,王五,男,1949-12-31,01,11010519491231002X,13800000000,TJ011,收缩压,999,mmHg"
     (settings.landing_dir / "exam_system" / "exam_items_29990501.csv").write_bytes(f"{header}\n{row}\n".encode("gbk"))
@@ -41,3 +43,8 @@ def test_a_failing_quality_gate_fails_the_run_naming_table_check_and_count(setti
     assert {status for dag, _, status in ran if dag in upstream} == {"success"}
     assert ("silver_standardise", "observations", "failed") in ran
     assert all(dag in PIPELINE[: PIPELINE.index("silver_standardise") + 1] for dag, _, _ in ran)
+    # The audit log has every step with its outcome, the failed one with its message.
+    audited = spark.sql("SELECT * FROM audit.events WHERE action = 'pipeline_step'").collect()
+    events = {(r.target, r.outcome): r.detail for r in audited}
+    assert events[("silver.observations", "failed")] == message.removeprefix("DAG silver_standardise ended failed: ")
+    assert ("bronze ingest exam_system", "success") in events
