@@ -245,7 +245,8 @@ def test_the_scorecard_shows_the_latest_run_of_every_check(gold_home, read):
     assert set(scorecard["table_name"]) >= {"silver.observations", "gold.resident_health_profile",
                                              "bronze.his__patients"}  # fmt: skip
     assert {"exam_system", "his", "home_bp_devices", "public_health"} <= set(scorecard["source_system"])
-    expected = results.groupby(["table_name", "category"]).size()
+    # The scorecard's own checks run once it is built: they are in the next run's scorecard.
+    expected = results[results["table_name"] != "gold.dq_scorecard"].groupby(["table_name", "category"]).size()
     checks = scorecard.set_index(["table_name", "category"])["checks"]
     pairs = expected.index.intersection(checks.index)
     assert len(pairs) == len(expected) and (checks[pairs] == expected[pairs]).all()
