@@ -155,10 +155,10 @@ def run(spark: SparkSession, settings: Settings, table: str, run_id: str, source
             raise ReconciliationError(f"bronze.{target}: extracted {rows_new} new row versions but wrote {appended}")
         _log_extract(spark, settings, source, table, extract_id, window, rows_read, rows_new, run_id)
     detail = f"window ({window.low or 'start'}, {window.high}]: {rows_read} read, {rows_read - rows_new} already held"
-    if rows_new:
-        detail += "; " + measure_inbound(spark, settings, target, new_versions, run_id)
     if drift:
         detail += f"; schema drift: unexpected columns {sorted(drift)} kept in _extra"
+    if rows_new:
+        detail += "; " + measure_inbound(spark, settings, target, new_versions, run_id)
     return JobResult(job=f"bronze.{target}", rows_in=rows_read, rows_written=rows_new, rows_rejected=0, detail=detail)
 
 

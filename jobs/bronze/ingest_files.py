@@ -269,13 +269,13 @@ def run(
                 f"bronze.{fmt.bronze_table}: parsed {rows_written} records but the append wrote {appended}"
             )
     detail = f"{len(files) - skipped} new files, {skipped} already ingested"
-    if rows_written:
-        table = spark.table(f"bronze.{fmt.bronze_table}").where(F.col("_run_id") == run_id)
-        detail += "; " + measure_inbound(spark, settings, fmt.bronze_table, table, run_id)
     if dated_from or dated_to:
         detail += f" (files dated {dated_from or '…'} to {dated_to or '…'})"
     if drifted:
         detail += f"; schema drift: unexpected columns {sorted(drifted)} kept in _extra"
+    if rows_written:
+        table = spark.table(f"bronze.{fmt.bronze_table}").where(F.col("_run_id") == run_id)
+        detail += "; " + measure_inbound(spark, settings, fmt.bronze_table, table, run_id)
     return JobResult(
         job=f"bronze.{fmt.bronze_table}",
         rows_in=rows_written + rows_rejected,
