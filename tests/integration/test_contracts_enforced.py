@@ -1,5 +1,6 @@
-"""Every table the pipeline writes is exactly its contract, and every check it ran is in
-quality.dq_results with its category and severity."""
+"""Bronze against the inbound contracts: each feed's table is exactly its contract, and each
+delivery's checks are in quality.dq_results (the silver side is in test_silver.py; this module
+runs before the HIS changes of test_his_extract and must not build the silver fixture)."""
 
 from healthlake import contracts, inbound_contracts
 
@@ -26,15 +27,3 @@ def test_each_delivery_is_scored_against_its_inbound_contract(spark, file_bronze
     assert by_table["bronze.his__patients"].source_system == "his"
     assert by_table["bronze.home_bp_devices__readings"].source_system == "home_bp_devices"
     assert all(r.warnings > 0 for r in scored)
-
-
-def test_silver_checks_are_recorded_passed_and_failed_with_their_categories(spark, silver):
-    rows = spark.sql(
-        "SELECT table_name, check_id, category, severity, status, failing_rows FROM quality.dq_results "
-        "WHERE layer = 'silver' AND run_id = 'test_silver'"
-    ).collect()
-    assert {r.table_name for r in rows} >= {"silver.residents", "silver.observations", "silver.device_readings"}
-    assert {r.category for r in rows} == {"conformance", "completeness", "plausibility"}
-    assert {r.status for r in rows} == {"passed", "failed"}  # the generator sends implausible values
-    failed = [r for r in rows if r.status == "failed"]
-    assert all(r.severity == "warning" and r.failing_rows > 0 for r in failed), failed

@@ -309,3 +309,15 @@ def test_unmapped_codes_are_listed_for_curation(spark, silver):
     ]
     assert listing.agg({"diagnoses": "sum"}).collect()[0][0] in (quarantined, None if quarantined == 0 else -1)
     json.dumps([r.asDict() for r in listing.collect()], default=str)  # plain values a curator can export
+
+
+def test_silver_checks_are_recorded_passed_and_failed_with_their_categories(spark, silver):
+    rows = spark.sql(
+        "SELECT table_name, check_id, category, severity, status, failing_rows FROM quality.dq_results "
+        "WHERE layer = 'silver' AND run_id = 'test_silver'"
+    ).collect()
+    assert {r.table_name for r in rows} >= {"silver.residents", "silver.observations", "silver.device_readings"}
+    assert {r.category for r in rows} == {"conformance", "completeness", "plausibility"}
+    assert {r.status for r in rows} == {"passed", "failed"}  # the generator sends implausible values
+    failed = [r for r in rows if r.status == "failed"]
+    assert all(r.severity == "warning" and r.failing_rows > 0 for r in failed), failed
