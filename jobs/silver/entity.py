@@ -6,9 +6,11 @@ pure transform, jobs/silver/<entity>.py). `run_entity` then:
 2. standardises them and looks up each record's resident in restricted.identity_crosswalk;
 3. ranks versions of a business key (newest wins; older ones in the batch are superseded);
 4. checks bronze rows = published + quarantined + cancelled + superseded, or fails the run;
-5. MERGEs on the business key: new and changed rows in, cancelled rows (a cancelled visit, a
+5. checks the batch against the table's contract (healthlake/gate.py): columns, then the Great
+   Expectations checks derived from data_contracts/silver/<table>.odcs.yaml; an error stops it;
+6. MERGEs on the business key: new and changed rows in, cancelled rows (a cancelled visit, a
    withdrawn form) and rows whose newest version broke a rule out; unchanged rows write nothing;
-6. MERGEs the rejected rows into quarantine.silver_rejects with rule id, field, raw value, message.
+7. MERGEs the rejected rows into quarantine.silver_rejects with rule id, field, raw value, message.
 """
 
 from __future__ import annotations
