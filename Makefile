@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RESIDENTS ?= 10000
 
-.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver bench-gold
+.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver bench-gold bench-duckdb
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,11 @@ bench-silver: setup
 bench-gold: setup
 	$(BIN)/python benchmarks/gold.py --residents 100000
 	HEALTHLAKE_SPARK_DRIVER_MEMORY=6g $(BIN)/python benchmarks/gold.py --residents 1000000
+
+# One mart built by local Spark and by DuckDB from the same silver data (reuses bench-silver's lakes).
+bench-duckdb: setup
+	$(BIN)/python benchmarks/duckdb_ratio.py --residents 100000
+	HEALTHLAKE_SPARK_DRIVER_MEMORY=6g $(BIN)/python benchmarks/duckdb_ratio.py --residents 1000000
 
 ui: setup
 	$(BIN)/healthlake ui

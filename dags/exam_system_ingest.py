@@ -11,11 +11,11 @@ Produces the Asset `bronze.exam_system__exam_items`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from healthlake import tasks
+from healthlake import dag_policy, tasks
 from healthlake.assets import BRONZE_EXAM_ITEMS
 
 
@@ -25,7 +25,7 @@ from healthlake.assets import BRONZE_EXAM_ITEMS
     catchup=False,
     tags=["bronze", "exam_system"],
     doc_md=__doc__,
-    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args=dag_policy.default_args("data-engineering", retries=2),
 )
 def exam_system_ingest():
     @task(outlets=[BRONZE_EXAM_ITEMS])

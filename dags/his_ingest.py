@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from healthlake import tasks
+from healthlake import dag_policy, tasks
 from healthlake.assets import BRONZE_HIS
 from healthlake.schemas import database_source
 
@@ -30,13 +30,7 @@ from healthlake.schemas import database_source
     max_active_runs=1,  # watermarks advance in order
     tags=["bronze", "his"],
     doc_md=__doc__,
-    default_args={
-        "owner": "data-engineering",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(minutes=30),
-    },
+    default_args=dag_policy.default_args("data-engineering", retries=3, timeout=timedelta(minutes=30)),
 )
 def his_ingest():
     @task

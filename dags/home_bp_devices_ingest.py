@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from healthlake import tasks
+from healthlake import dag_policy, tasks
 from healthlake.assets import BRONZE_DEVICE_READINGS
 
 
@@ -27,7 +27,7 @@ from healthlake.assets import BRONZE_DEVICE_READINGS
     max_active_runs=1,
     tags=["bronze", "home_bp_devices"],
     doc_md=__doc__,
-    default_args={"owner": "data-engineering", "retries": 3, "retry_delay": timedelta(minutes=2)},
+    default_args=dag_policy.default_args("data-engineering", retries=3),
 )
 def home_bp_devices_ingest():
     @task(outlets=[BRONZE_DEVICE_READINGS])

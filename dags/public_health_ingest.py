@@ -13,11 +13,11 @@ Produces the Assets `bronze.public_health__chronic_followups` and `bronze.public
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from healthlake import tasks
+from healthlake import dag_policy, tasks
 from healthlake.assets import BRONZE_CHRONIC_FOLLOWUPS, BRONZE_TCM_ASSESSMENTS
 
 
@@ -27,7 +27,7 @@ from healthlake.assets import BRONZE_CHRONIC_FOLLOWUPS, BRONZE_TCM_ASSESSMENTS
     catchup=False,
     tags=["bronze", "public_health"],
     doc_md=__doc__,
-    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args=dag_policy.default_args("data-engineering", retries=2),
 )
 def public_health_ingest():
     @task(outlets=[BRONZE_CHRONIC_FOLLOWUPS])

@@ -20,12 +20,12 @@ Scheduled on the bronze Assets (any of them updated); produces one Asset per sil
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import reduce
 
 from airflow.sdk import dag, get_current_context, task
 
-from healthlake import tasks
+from healthlake import dag_policy, tasks
 from healthlake.assets import BRONZE_ALL, SILVER, SILVER_RESIDENTS
 
 
@@ -44,7 +44,7 @@ def _silver_task(job: str, outlet):
     max_active_runs=1,  # each job continues from the last one's progress
     tags=["silver", "quality", "mpi"],
     doc_md=__doc__,
-    default_args={"owner": "data-engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
+    default_args=dag_policy.default_args("data-engineering", retries=1),
 )
 def silver_standardise():
     residents = _silver_task("residents", SILVER_RESIDENTS)

@@ -27,7 +27,8 @@ def ensure_database(settings: Settings) -> bool:
     activate(settings)
     stamp = settings.airflow_home / ".migrated"
     version = metadata.version("apache-airflow-core")
-    if stamp.exists() and stamp.read_text() == version and (settings.airflow_home / "airflow.db").exists():
+    database_exists = bool(settings.airflow_database_url) or (settings.airflow_home / "airflow.db").exists()
+    if stamp.exists() and stamp.read_text() == version and database_exists:
         return False
     print(f"Preparing the Airflow {version} metadata database (SQLite, first run only) ...", flush=True)
     done = subprocess.run([airflow_command(), "db", "migrate"], capture_output=True, text=True, check=False)

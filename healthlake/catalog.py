@@ -8,6 +8,7 @@ time; an embedded Hive metastore on Derby would admit one process only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,10 @@ def is_delta_table(path: Path) -> bool:
     return log.is_dir() and (any(log.glob("*.json")) or any(log.glob("*.checkpoint*.parquet")))
 
 
-def discover(settings: Settings) -> dict[str, list[str]]:
+def discover(settings: Settings, layers: Iterable[str] = LAYERS) -> dict[str, list[str]]:
     """Schemas and the Delta tables under each, as found on disk."""
     found: dict[str, list[str]] = {}
-    for layer in LAYERS:
+    for layer in layers:
         layer_dir = settings.layer_dir(layer)
         found[layer] = sorted(p.name for p in layer_dir.iterdir() if is_delta_table(p)) if layer_dir.is_dir() else []
     return found
@@ -49,8 +50,8 @@ def register(spark: SparkSession, settings: Settings, layer: str, table: str) ->
     )
 
 
-def attach(spark: SparkSession, settings: Settings) -> None:
-    for layer, tables in discover(settings).items():
+def attach(spark: SparkSession, settings: Settings, layers: Iterable[str] = LAYERS) -> None:
+    for layer, tables in discover(settings, layers).items():
         ensure_schema(spark, settings, layer)
         for table in tables:
             register(spark, settings, layer, table)

@@ -299,10 +299,31 @@ def cmd_ui(args: argparse.Namespace) -> int:
             helper.wait(timeout=30)
 
 
+def cmd_sql_server(args: argparse.Namespace) -> int:
+    from healthlake import console, sql_server
+
+    overrides = {k: v for k, v in (("HEALTHLAKE_SQL_HOST", args.host), ("HEALTHLAKE_SQL_PORT", args.port)) if v}
+    os.environ.update({k: str(v) for k, v in overrides.items()})
+    settings = get_settings()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with console.output_to(settings.logs_dir / "sql-server.log"):
+        try:
+            sql_server.serve(settings, ready=console.console().print)
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def cmd_beeline(args: argparse.Namespace) -> int:
+    from healthlake import sql_server
+
+    return sql_server.beeline(get_settings(), args.user, *args.passed_on)
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     from healthlake import dbt
 
-    result = dbt.invoke(get_settings(), *args.dbt_args)
+    result = dbt.invoke(get_settings(), *args.passed_on)
     return 0 if result.success else 1
 
 
@@ -311,7 +332,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     airflow_env.activate(settings)
-    return subprocess.call([airflow_env.airflow_command(), *args.airflow_args])
+    return subprocess.call([airflow_env.airflow_command(), *args.passed_on])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -440,13 +461,33 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=8080, help="port for the UI (default 8080)")
     ui.set_defaults(func=cmd_ui)
 
+    server = sub.add_parser(
+        "sql-server",
+        help="start the SQL endpoint for analysts (Spark Thrift Server: JDBC/ODBC, beeline, DBeaver, Superset)",
+        description="Serve the shared catalog (bronze ... gold) over the HiveServer2 protocol until Ctrl-C. Clients "
+        "connect to jdbc:hive2://HOST:PORT/gold. Tables published after the start appear within 30 seconds.",
+    )
+    server.add_argument("--host", help="address to listen on (default HEALTHLAKE_SQL_HOST or 127.0.0.1)")
+    server.add_argument("--port", type=int, help="port (default HEALTHLAKE_SQL_PORT or 10000)")
+    server.set_defaults(func=cmd_sql_server)
+
+    bee = sub.add_parser(
+        "beeline",
+        help="open Spark's beeline SQL shell on the SQL endpoint (healthlake sql-server)",
+        description="Run beeline (shipped with pyspark) connected to jdbc:hive2://HEALTHLAKE_SQL_HOST:"
+        'HEALTHLAKE_SQL_PORT/gold; further arguments go to beeline, e.g. -e "select ..." --outputformat=csv2.',
+    )
+    bee.add_argument("--user", default=os.environ.get("USER", "analyst"), help="user name to connect as")
+    bee.add_argument("passed_on", nargs=argparse.REMAINDER, help="arguments for beeline")
+    bee.set_defaults(func=cmd_beeline)
+
     dbt = sub.add_parser(
         "dbt",
         help="run any dbt command on the shared Spark session, e.g. healthlake dbt docs generate",
         description="Pass the remaining arguments to dbt, run in-process on healthlake's Spark session and catalog "
         "with the project in dbt/ and its output under HEALTHLAKE_HOME/dbt.",
     )
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt")
+    dbt.add_argument("passed_on", nargs=argparse.REMAINDER, help="arguments for dbt")
     dbt.set_defaults(func=cmd_dbt)
 
     af = sub.add_parser(
@@ -454,13 +495,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run any airflow CLI command on this project's AIRFLOW_HOME, e.g. healthlake airflow dags list",
         description="Pass the remaining arguments to the `airflow` command with healthlake's environment.",
     )
-    af.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for airflow")
+    af.add_argument("passed_on", nargs=argparse.REMAINDER, help="arguments for airflow")
     af.set_defaults(func=cmd_airflow)
     return parser
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """dbt, airflow and beeline take their own options (`healthlake beeline -e "..."`): passed on as given."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not hasattr(args, "passed_on"):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if hasattr(args, "passed_on"):  # the options before the first value, then everything from it on
+        args.passed_on = [*unknown, *args.passed_on]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     # py4j announces every connection it closes, at exit too; that is noise for a CLI user.
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:

@@ -84,18 +84,31 @@ def invoke(settings: Settings, *args: str):
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["HEALTHLAKE_DBT_THREADS"] = str(settings.dbt_threads)
     runner = dbtRunner()
-    if args and args[0] in SELECTING_COMMANDS and ({"--select", "-s", "--models", "-m"} & set(args)):
+    selecting = args and args[0] in SELECTING_COMMANDS and ({"--select", "-s", "--models", "-m"} & set(args))
+    if selecting and not _views_present(spark):
         # Staging and intermediate models are views in this session's catalog, which a new process
         # starts without: rebuild them (seconds) so any selection finds what it reads.
         runner.invoke(dbt_args(settings, "run", "--select", "config.materialized:view", "--quiet"))
     return runner.invoke(dbt_args(settings, *args))
 
 
-def build(settings: Settings, select: str | None = None, exclude: str | None = None) -> DbtOutcome:
-    extra = (*(("--select", select) if select else ()), *(("--exclude", exclude) if exclude else ()))
-    result = invoke(settings, "build", "--no-use-colors", *extra)
+def _views_present(spark) -> bool:
+    from healthlake.dbt_graph import view_models
+
+    return all(spark.catalog.tableExists(f"staging.{name}") for name in view_models())
+
+
+def build(
+    settings: Settings, select: str | None = None, exclude: str | None = None, command: str = "build"
+) -> DbtOutcome:
+    """`dbt build` (or `dbt test`) of a selection; raises DbtError naming what failed."""
+    # Cautious: a selected model's tests run only if every model they read is selected too (a mart's
+    # relationship test never runs before the mart it points to is built).
+    chosen = ("--select", select, "--indirect-selection", "cautious") if select else ()
+    extra = (*chosen, *(("--exclude", exclude) if exclude else ()))
+    result = invoke(settings, command, "--no-use-colors", *extra)
     if result.exception is not None:
-        raise DbtError(f"dbt build could not run: {result.exception}")
+        raise DbtError(f"dbt {command} could not run: {result.exception}")
     kinds = [r.node.resource_type for r in result.result]
     outcome = DbtOutcome(
         models=sum(k == "model" for k in kinds),
@@ -106,5 +119,5 @@ def build(settings: Settings, select: str | None = None, exclude: str | None = N
     failed = [r for r in (result.result or []) if str(r.status) in ("error", "fail")]
     if failed or not result.success:
         names = ", ".join(f"{r.node.name} ({r.status}: {(r.message or '').strip()[:200]})" for r in failed)
-        raise DbtError(f"dbt build failed: {names or 'see ' + str(settings.dbt_state_dir / 'logs')}", outcome)
+        raise DbtError(f"dbt {command} failed: {names or 'see ' + str(settings.dbt_state_dir / 'logs')}", outcome)
     return outcome

@@ -25,6 +25,10 @@ PIPELINE = (
 )
 
 
+# DAGs beside the pipeline: `healthlake run` leaves them to their own schedule.
+HOUSEKEEPING = ("table_maintenance",)
+
+
 class PipelineError(RuntimeError):
     """A DAG run did not succeed."""
 

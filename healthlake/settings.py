@@ -17,6 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # (direct identifiers included) and form the restricted zone.
 LAYERS = ("bronze", "quarantine", "restricted", "silver", "gold", "quality", "audit")
 RESTRICTED_LAYERS = ("bronze", "quarantine", "restricted", "audit")
+# What analysts' tools (the SQL endpoint) see: pseudonymous data and its quality.
+ANALYST_LAYERS = tuple(layer for layer in LAYERS if layer not in RESTRICTED_LAYERS)
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -74,6 +76,13 @@ class Settings:
     as_of_date: str = ""
     hypertension_elderly_target_sbp: int = 150
     contracts_dir: Path = REPO_ROOT / "data_contracts"
+    task_timeout_minutes: int = 240
+    airflow_database_url: str = ""
+    airflow_all_admins: bool = True
+    airflow_api_host: str = "127.0.0.1"
+    vacuum_retain_hours: int = 168
+    sql_host: str = "127.0.0.1"
+    sql_port: int = 10000
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
 
@@ -117,6 +126,21 @@ class Settings:
             hypertension_elderly_target_sbp=_env_int("HEALTHLAKE_HYPERTENSION_ELDERLY_TARGET_SBP", 150),
             # The ODCS contracts every table is checked against (a data owner may point at their own).
             contracts_dir=_env_path("HEALTHLAKE_CONTRACTS_DIR", REPO_ROOT / "data_contracts"),
+            # An Airflow task running longer than this is stopped and fails (a million residents' silver
+            # steps take minutes, not hours; a hung JDBC read would otherwise block the pool forever).
+            task_timeout_minutes=_env_int("HEALTHLAKE_TASK_TIMEOUT_MINUTES", 240),
+            # Airflow's metadata database: SQLite under HEALTHLAKE_HOME when empty (embedded); a cluster
+            # deployment gives PostgreSQL, e.g. postgresql+psycopg://airflow:...@postgres/airflow.
+            airflow_database_url=os.environ.get("HEALTHLAKE_AIRFLOW_DATABASE_URL", ""),
+            # The embedded UI: loopback, no login. A shared deployment listens on 0.0.0.0 with accounts.
+            airflow_all_admins=os.environ.get("HEALTHLAKE_AIRFLOW_ALL_ADMINS", "true").lower() in ("1", "true"),
+            airflow_api_host=os.environ.get("HEALTHLAKE_AIRFLOW_API_HOST", "127.0.0.1"),
+            # The maintenance DAG's VACUUM keeps files this long: readers and time travel within it are
+            # safe. Delta refuses less than 168 hours (7 days) unless its safety check is turned off.
+            vacuum_retain_hours=_env_int("HEALTHLAKE_VACUUM_RETAIN_HOURS", 168),
+            # The analysts' SQL endpoint (Spark Thrift Server, `healthlake sql-server`).
+            sql_host=os.environ.get("HEALTHLAKE_SQL_HOST", "127.0.0.1"),
+            sql_port=_env_int("HEALTHLAKE_SQL_PORT", 10000),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
         )
@@ -220,12 +244,13 @@ class Settings:
             "AIRFLOW_HOME": str(self.airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_dir),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.airflow_home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.airflow_database_url
+            or f"sqlite:///{self.airflow_home / 'airflow.db'}",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.logs_dir / "airflow"),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             # The embedded UI listens on loopback only and needs no login; see README "Airflow UI".
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": str(self.airflow_all_admins),
+            "AIRFLOW__API__HOST": self.airflow_api_host,
             "HEALTHLAKE_HOME": str(self.home),
         }
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthlake import catalog
 from healthlake.jars import cached_jars
-from healthlake.settings import Settings
+from healthlake.settings import LAYERS, Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -46,6 +47,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         # Delta rebuilds table state with 50 tasks by default: far too many for small tables.
         "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
+        # VACUUM lists a table's files with this many tasks (default 10,000: a minute for a tiny table).
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(settings.spark_shuffle_partitions),
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.executor.memory": settings.spark_executor_memory,
         # Arrow makes pandas/pyarrow <-> Spark conversion columnar instead of row by row.
@@ -62,8 +65,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def get_spark(settings: Settings, app_name: str = "healthlake") -> SparkSession:
-    """Return the process's Spark session, creating it (and attaching the catalog) on first use."""
+def get_spark(settings: Settings, app_name: str = "healthlake", layers: Iterable[str] = LAYERS) -> SparkSession:
+    """Return the process's Spark session, creating it (and attaching the catalog's `layers`) on first use."""
     global last_start_seconds
     from pyspark.sql import SparkSession
 
@@ -75,9 +78,12 @@ def get_spark(settings: Settings, app_name: str = "healthlake") -> SparkSession:
     if settings.is_local:
         # Local mode needs no routable address; binding loopback also silences Spark's warning.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # The driver JVM's own log4j settings must be given before it starts.
+    # The driver JVM's own settings must be given before it starts: its log4j file, and Delta on its
+    # class path (spark.jars reach only the main thread; the Thrift server's threads need Delta too).
+    driver_classpath = ":".join(str(j) for j in cached_jars(settings))
     os.environ.setdefault(
         "PYSPARK_SUBMIT_ARGS",
+        f"--driver-class-path {driver_classpath} "
         f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell",
     )
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
@@ -85,6 +91,6 @@ def get_spark(settings: Settings, app_name: str = "healthlake") -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    catalog.attach(spark, settings)
+    catalog.attach(spark, settings, layers)
     last_start_seconds = time.monotonic() - started
     return spark

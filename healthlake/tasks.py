@@ -19,7 +19,7 @@ from healthlake.settings import Settings, get_settings
 DATA_ERRORS: tuple[type[Exception], ...] = (QualityGateError, ReconciliationError, DbtError)
 
 
-def _identity(context: dict[str, Any]) -> tuple[str, str, str, str]:
+def identity(context: dict[str, Any]) -> tuple[str, str, str, str]:
     dag_run = context["dag_run"]
     conf = dag_run.conf or {}
     return (
@@ -35,7 +35,7 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
     from airflow.sdk.exceptions import AirflowFailException
 
     settings = get_settings()
-    pipeline_run, dag_id, task_id, run_id = _identity(context)
+    pipeline_run, dag_id, task_id, run_id = identity(context)
     base = {
         "pipeline_run": pipeline_run,
         "dag_id": dag_id,
@@ -123,14 +123,16 @@ def standardise(context: dict[str, Any], job: str) -> dict:
     return launch(context, f"silver.{job}", lambda s, spark, run_id: silver.run(spark, s, run_id, job))
 
 
-def dbt_build(context: dict[str, Any], select: str | None = None, exclude: str | None = None) -> dict:
-    """dbt build; every data test's outcome goes to quality.dq_results, a failing one fails the task."""
+def dbt_build(
+    context: dict[str, Any], select: str | None = None, exclude: str | None = None, command: str = "build"
+) -> dict:
+    """dbt build (or test); every data test's outcome goes to quality.dq_results, a failing one fails the task."""
     from jobs.gold import dbt_build as job
 
     return launch(
         context,
-        f"dbt build{' ' + select if select else ''}",
-        lambda s, spark, run_id: job.run(spark, s, run_id, select=select, exclude=exclude),
+        f"dbt {command}{' ' + select if select else ''}",
+        lambda s, spark, run_id: job.run(spark, s, run_id, select=select, exclude=exclude, command=command),
     )
 
 
@@ -139,3 +141,9 @@ def gold_contract_checks(context: dict[str, Any], last: bool = False) -> dict:
 
     job = "gold contract checks" + (" (scorecard)" if last else "")
     return launch(context, job, lambda s, spark, run_id: contract_checks.run(spark, s, run_id, last))
+
+
+def maintain(context: dict[str, Any], layer: str) -> dict:
+    from jobs.maintenance import tables
+
+    return launch(context, f"maintain {layer}", lambda s, spark, run_id: tables.run(spark, s, run_id, layer))

@@ -17,16 +17,21 @@ def _record_tests(spark: SparkSession, settings: Settings, run_id: str, outcome:
 
 
 def run(
-    spark: SparkSession, settings: Settings, run_id: str, select: str | None = None, exclude: str | None = None
+    spark: SparkSession,
+    settings: Settings,
+    run_id: str,
+    select: str | None = None,
+    exclude: str | None = None,
+    command: str = "build",
 ) -> JobResult:
     try:
-        outcome = dbt.build(settings, select=select, exclude=exclude)
+        outcome = dbt.build(settings, select=select, exclude=exclude, command=command)
     except dbt.DbtError as failed:
         _record_tests(spark, settings, run_id, failed.outcome)
         raise
     _record_tests(spark, settings, run_id, outcome)
     return JobResult(
-        job=f"dbt build{' --select ' + select if select else ''}",
+        job=f"dbt {command}{' --select ' + select if select else ''}",
         rows_in=0,
         rows_written=0,
         rows_rejected=0,

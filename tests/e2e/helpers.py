@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,3 +34,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve(home: Path, *args: str, read_stdout: bool = False) -> subprocess.Popen:
+    """Start a long-running `healthlake` command (a server) in its own process group. Read its stdout
+    only from a command that prints little: an unread pipe that fills up blocks the server."""
+    return subprocess.Popen(
+        [HEALTHLAKE, *args],
+        env=_environment(home),
+        stdout=subprocess.PIPE if read_stdout else subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def stop(server: subprocess.Popen) -> int:
+    """SIGTERM to the whole group (the JVM and Airflow's helpers too), as a service manager does."""
+    os.killpg(server.pid, signal.SIGTERM)
+    return server.wait(timeout=60)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import destroy_his, healthlake
+from helpers import destroy_his, free_port, healthlake, serve, stop
 
 from healthlake import contracts
 from healthlake.pseudonym import hmac_hex
@@ -323,3 +323,28 @@ def test_an_app_reads_a_mart_without_a_jvm(gold_home, read):
     profile = read(gold_home, "gold", "resident_health_profile")
     expected = profile[profile["risk_level"] == "high"].groupby("district_code").size()
     assert {k: int(v) for k, v in printed.items()} == expected.to_dict() and len(expected) > 0
+
+
+def test_analysts_query_the_marts_over_jdbc_with_beeline(gold_home, read):
+    """`healthlake sql-server` (the Spark Thrift Server) serves the catalog; beeline queries a mart over JDBC."""
+    port = free_port()
+    server = serve(gold_home, "sql-server", "--port", str(port), read_stdout=True)
+    try:
+        assert f"jdbc:hive2://127.0.0.1:{port}/gold" in server.stdout.readline()  # printed once it listens
+        query = "select district_code, count(*) from resident_health_profile where risk_level = 'high' group by 1"
+        csv = ("--outputformat=csv2", "--showHeader=false")
+        done = healthlake(gold_home, "beeline", *csv, "-e", query, HEALTHLAKE_SQL_PORT=str(port))
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        rows = dict(line.split(",") for line in done.stdout.splitlines() if line[:1].isdigit())
+        profile = read(gold_home, "gold", "resident_health_profile")
+        expected = profile[profile["risk_level"] == "high"].groupby("district_code").size()
+        assert {k: int(v) for k, v in rows.items()} == expected.to_dict() and len(expected) > 0
+        # The restricted zone is not served.
+        schemas = healthlake(gold_home, "beeline", *csv, "-e", "show schemas", HEALTHLAKE_SQL_PORT=str(port))
+        assert set(schemas.stdout.split()) >= {"silver", "gold", "quality"}
+        assert not set(schemas.stdout.split()) & {"bronze", "quarantine", "restricted", "audit"}
+        refused = healthlake(gold_home, "beeline", "-e", "select * from restricted.identity_crosswalk",
+                             HEALTHLAKE_SQL_PORT=str(port))  # fmt: skip
+        assert "TABLE_OR_VIEW_NOT_FOUND" in refused.stdout + refused.stderr
+    finally:
+        assert stop(server) == 0

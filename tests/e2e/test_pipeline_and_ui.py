@@ -1,21 +1,25 @@
 """The pipeline end to end as `make demo` runs it (generate, then `healthlake run` through the
-Airflow DAGs), the SQL command on its output, and the Airflow UI's API listing the DAG runs."""
+Airflow DAGs), the SQL command on its output, and the Airflow UI (`healthlake ui`) on that home: its
+API, and a headless browser that triggers a run and sees it succeed."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
+import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
-from helpers import HEALTHLAKE, destroy_his, free_port, healthlake
+from helpers import destroy_his, free_port, healthlake, serve, stop
 
-from healthlake.pipeline import PIPELINE
+from healthlake.pipeline import HOUSEKEEPING, PIPELINE
 
 pytestmark = pytest.mark.slow
+CHROMIUM_SCRIPT = Path(__file__).parents[2] / "scripts" / "chromium.sh"
+SCREENSHOTS = Path(__file__).parents[2] / ".artifacts"  # kept after the run (CI uploads it)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +29,7 @@ def demo_home(tmp_path_factory):
     generated = healthlake(home, "generate", "--residents", "10000", "--start", "2026-01-01", "--end", "2026-01-20")
     assert generated.returncode == 0, generated.stderr
     try:
-        run = healthlake(home, "run", timeout=900)
+        run = healthlake(home, "run", timeout=1800)
         assert run.returncode == 0, run.stdout + run.stderr
         yield home, run.stdout
     finally:
@@ -75,32 +79,83 @@ def test_sql_count_equals_the_summary(demo_home):
     assert queried.stdout.splitlines() == ["n", str(printed)]
 
 
-def test_ui_api_lists_the_dags_and_their_successful_runs(demo_home):
+@pytest.fixture(scope="module")
+def ui(demo_home):
+    """`healthlake ui` (API server, scheduler, DAG processor), as the README starts it; its base URL."""
     home, _ = demo_home
     port = free_port()
-    env = {**os.environ, "HEALTHLAKE_HOME": str(home)}
-    server = subprocess.Popen(
-        [HEALTHLAKE, "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = serve(home, "ui", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}/api/v2"
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/dags", timeout=5) as response:
-                    dags = json.load(response)
+                urllib.request.urlopen(f"{base}/api/v2/monitor/health", timeout=5).close()
                 break
             except OSError:
-                assert time.monotonic() < deadline, "the Airflow API server did not answer within 120 s"
+                assert server.poll() is None, "healthlake ui exited"
+                assert time.monotonic() < deadline, "the Airflow UI did not answer within 120 s"
                 time.sleep(1)
-        assert {d["dag_id"] for d in dags["dags"]} == set(PIPELINE)
-        with urllib.request.urlopen(f"{base}/dags/gold_marts/dagRuns", timeout=10) as response:
-            runs = json.load(response)["dag_runs"]
-        assert [r["state"] for r in runs] == ["success"]
+        yield base
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        stop(server)
+
+
+def _api(base: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/v2/{path}", timeout=10) as response:
+        return json.load(response)
+
+
+def test_ui_api_lists_the_dags_and_the_pipeline_runs(ui):
+    assert {d["dag_id"] for d in _api(ui, "dags")["dags"]} == set(PIPELINE + HOUSEKEEPING)
+    assert [r["state"] for r in _api(ui, "dags/gold_marts/dagRuns")["dag_runs"]] == ["success"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = subprocess.run(
+        ["bash", str(CHROMIUM_SCRIPT), "install"], capture_output=True, text=True, check=True, timeout=600
+    ).stdout.split()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver.implicitly_wait(30)  # the UI renders after its API calls return
+    yield driver
+    driver.quit()
+
+
+def test_in_the_browser_a_triggered_run_succeeds(ui, browser):
+    """Headless Chromium: the DAG list, the trigger button and form, the run's state; a screenshot stays."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{ui}/dags")
+    listed = {link.text for link in browser.find_elements(By.CSS_SELECTOR, "[data-testid=dag-id]")}
+    assert listed == set(PIPELINE + HOUSEKEEPING)
+
+    browser.get(f"{ui}/dags/exam_system_ingest")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-button]").click()
+    unpause = browser.find_element(By.XPATH, "//label[contains(., 'Unpause exam_system_ingest on trigger')]//input")
+    assert unpause.is_selected()  # the DAG is paused since its creation; the form unpauses it
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]").click()
+    deadline = time.monotonic() + 60
+    while "/runs/manual__" not in browser.current_url:  # the UI opens the new run's page
+        assert time.monotonic() < deadline, browser.current_url
+        time.sleep(1)
+    run_id = urllib.parse.unquote(browser.current_url.rsplit("/runs/", 1)[1])
+
+    state, deadline = "", time.monotonic() + 600
+    while state not in ("Success", "Failed"):
+        assert time.monotonic() < deadline, f"run {run_id} still {state} after 10 minutes"
+        time.sleep(10)
+        browser.get(f"{ui}/dags/exam_system_ingest/runs")
+        row = browser.find_element(By.XPATH, f"//tr[.//*[text()='{run_id}']]")
+        state = row.find_element(By.CSS_SELECTOR, "[data-testid=table-cell-state]").text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "airflow_ui_triggered_run.png"))
+    assert state == "Success"
+    assert _api(ui, f"dags/exam_system_ingest/dagRuns/{urllib.parse.quote(run_id)}")["state"] == "success"

@@ -2,17 +2,36 @@
 
 import pytest
 
-from healthlake.cli import build_parser, main
+from healthlake.cli import build_parser, main, parse_args
+
+COMMANDS = ["generate", "simulate-changes", "run", "backfill", "sql", "job", "ui", "airflow", "dbt", "sql-server",
+            "beeline"]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "command", ["generate", "simulate-changes", "run", "backfill", "sql", "job", "ui", "airflow", "dbt"]
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_explains_itself(command, capsys):
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args([command, "--help"])
     assert done.value.code == 0
     assert len(capsys.readouterr().out.splitlines()) > 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["beeline", "--outputformat=csv2", "-e", "select 1", "--showHeader=false"],
+        ["dbt", "build", "--select", "resident_health_profile"],
+        ["airflow", "dags", "list", "--output", "json"],
+    ],
+)
+def test_pass_through_commands_pass_every_argument_in_order(argv):
+    assert parse_args(argv).passed_on == argv[1:]
+
+
+def test_other_commands_refuse_unknown_options(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["sql", "select 1", "--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
 
 
 def test_sql_prints_rows_as_csv(bronze, capfd):
