@@ -46,9 +46,10 @@ SPARK_SHIMS = {
 
 def compiled_chain(settings, mart: str) -> tuple[list[dict], list[tuple[str, str]]]:
     """The models the mart needs, upstream first, as dbt compiled them; and the silver sources they read."""
-    from healthlake import dbt
+    from healthlake import console, dbt
 
-    result = dbt.invoke(settings, "compile", "--select", f"+{mart}", "--quiet")
+    with console.output_to(settings.logs_dir / "bench-duckdb-compile.log"):  # dbt prints the compiled SQL
+        result = dbt.invoke(settings, "compile", "--select", f"+{mart}", "--quiet")
     if not result.success:
         raise SystemExit(f"dbt compile failed: {result.exception}")
     manifest = json.loads((settings.dbt_state_dir / "target" / "manifest.json").read_text())
@@ -107,7 +108,7 @@ def run_duckdb(settings, chain: list[dict], sources: list[tuple[str, str]], out_
         connection.execute(
             f"CREATE OR REPLACE VIEW {node['schema']}.{node['name']} AS {to_duckdb(node['compiled_code'])}"
         )
-    result = connection.execute(to_duckdb(chain[-1]["compiled_code"])).fetch_arrow_table()
+    result = connection.sql(to_duckdb(chain[-1]["compiled_code"])).to_arrow_table()
     write_deltalake(str(out_dir), result)
     seconds = time.monotonic() - started
     connection.close()
