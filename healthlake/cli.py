@@ -464,8 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     server = sub.add_parser(
         "sql-server",
         help="start the SQL endpoint for analysts (Spark Thrift Server: JDBC/ODBC, beeline, DBeaver, Superset)",
-        description="Serve the shared catalog (bronze ... gold) over the HiveServer2 protocol until Ctrl-C. Clients "
-        "connect to jdbc:hive2://HOST:PORT/gold. Tables published after the start appear within 30 seconds.",
+        description="Serve the analyst-facing schemas (silver, gold, quality; not the restricted zone) over the "
+        "HiveServer2 protocol until Ctrl-C. Clients connect to jdbc:hive2://HOST:PORT/gold. Tables published after "
+        "the start appear within 30 seconds. No authentication yet: it listens on loopback by default.",
     )
     server.add_argument("--host", help="address to listen on (default HEALTHLAKE_SQL_HOST or 127.0.0.1)")
     server.add_argument("--port", type=int, help="port (default HEALTHLAKE_SQL_PORT or 10000)")
