@@ -31,13 +31,15 @@ _RESTRICTED = re.compile(r"spark_catalog\.(" + "|".join(RESTRICTED_LAYERS) + r")
 
 @dataclass(frozen=True)
 class Event:
-    action: str  # pipeline_step | restricted_read
-    target: str  # the job, or the restricted tables read
+    action: str  # pipeline_step | job | restricted_read | sql_refused | sign_in | forget
+    target: str  # the job, the restricted tables read, the resident forgotten
     run_id: str = ""
     rows_in: int | None = None
     rows_out: int | None = None
-    outcome: str = "success"  # success | failed
+    outcome: str = "success"  # success | failed | denied
     detail: str = ""
+    actor: str | None = None  # None: the operating-system account running this process
+    at: datetime | None = None  # None: now
 
 
 def actor() -> str:
@@ -68,10 +70,18 @@ def ensure_table(spark: SparkSession, settings: Settings) -> None:
 
 
 def record(spark: SparkSession, settings: Settings, event: Event) -> None:
+    record_all(spark, settings, [event])
+
+
+def record_all(spark: SparkSession, settings: Settings, events: list[Event]) -> None:
+    """Append the events in one commit."""
+    if not events:
+        return
     ensure_table(spark, settings)
-    row = (datetime.now(UTC).replace(tzinfo=None), actor(), event.action, event.target, event.run_id,
-           event.rows_in, event.rows_out, event.outcome, event.detail[:2000])  # fmt: skip
-    spark.createDataFrame([row], SCHEMA).write.insertInto(TABLE)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [(event.at or now, event.actor or actor(), event.action, event.target, event.run_id, event.rows_in,
+             event.rows_out, event.outcome, event.detail[:2000]) for event in events]  # fmt: skip
+    spark.createDataFrame(rows, SCHEMA).write.insertInto(TABLE)
 
 
 def restricted_tables(frame: DataFrame) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from datetime import date
 
+from healthlake.endpoint_jar import BuildError
 from healthlake.his_database import HisUnavailableError
 from healthlake.jars import JarsMissingError
 from healthlake.pipeline import FILE_INGEST_DAGS
@@ -317,7 +319,39 @@ def cmd_sql_server(args: argparse.Namespace) -> int:
 def cmd_beeline(args: argparse.Namespace) -> int:
     from healthlake import sql_server
 
-    return sql_server.beeline(get_settings(), args.user, *args.passed_on)
+    settings = get_settings()
+    user = args.user or settings.sql_user or getpass.getuser()
+    return sql_server.beeline(settings, user, settings.sql_password_env, *args.passed_on)
+
+
+def cmd_sql_account(args: argparse.Namespace) -> int:
+    from healthlake import sql_accounts
+
+    settings = get_settings()
+    if args.action == "list":
+        for name, entry in sorted(sql_accounts.read(settings).items()):
+            print(f"{name}\t{entry.split(':', 1)[0]}")
+        return 0
+    if not args.name:
+        raise SettingsError(f"`healthlake sql-account {args.action}` needs the account's NAME")
+    if args.action == "remove":
+        sql_accounts.remove(settings, args.name)
+        print(f"removed SQL account {args.name} (its open connections end when they close)")
+        return 0
+    if not args.role:
+        raise SettingsError(f"--role is needed: one of {', '.join(sql_accounts.ROLES)}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif settings.sql_password_env:
+        password = settings.sql_password_env
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise SettingsError("the two passwords differ")
+    sql_accounts.add(settings, args.name, args.role, password)
+    readable = ", ".join(sql_accounts.ROLES[args.role]).replace("*", "everything")
+    print(f"SQL account {args.name}: role {args.role} (reads {readable}); in {sql_accounts.accounts_file(settings)}")
+    return 0
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
@@ -463,22 +497,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser(
         "sql-server",
-        help="start the SQL endpoint for analysts (Spark Thrift Server: JDBC/ODBC, beeline, DBeaver, Superset)",
-        description="Serve the analyst-facing schemas (silver, gold, quality; not the restricted zone) over the "
-        "HiveServer2 protocol until Ctrl-C. Clients connect to jdbc:hive2://HOST:PORT/gold. Tables published after "
-        "the start appear within 30 seconds. No authentication yet: it listens on loopback by default.",
+        help="start the SQL endpoint (Spark Thrift Server: JDBC/ODBC, beeline, DBeaver, Superset), with accounts",
+        description="Serve the catalog over the HiveServer2 protocol until Ctrl-C; clients connect to "
+        "jdbc:hive2://HOST:PORT/gold with an account of `healthlake sql-account`. Each statement is checked against "
+        "the account's role: analyst reads silver, gold and quality; app reads gold; engineer reads everything "
+        "(reads of the restricted zone and refusals go to audit.events). Tables published after the start appear "
+        "within 30 seconds.",
     )
     server.add_argument("--host", help="address to listen on (default HEALTHLAKE_SQL_HOST or 127.0.0.1)")
     server.add_argument("--port", type=int, help="port (default HEALTHLAKE_SQL_PORT or 10000)")
     server.set_defaults(func=cmd_sql_server)
 
+    account = sub.add_parser(
+        "sql-account",
+        help="add, remove or list the SQL endpoint's accounts (each with a role: engineer, analyst, app)",
+        description="Manage who may sign in to `healthlake sql-server`. Passwords (12 characters or more) are kept "
+        "only as PBKDF2-SHA256 hashes in HEALTHLAKE_HOME/secrets/sql_accounts.properties; changes count from the "
+        "next connection, without a restart. The password comes from --password-stdin, else "
+        "HEALTHLAKE_SQL_PASSWORD, else a prompt.",
+    )
+    account.add_argument("action", choices=("add", "remove", "list"))
+    account.add_argument("name", nargs="?", help="the account's name (add, remove)")
+    account.add_argument("--role", choices=("engineer", "analyst", "app"), help="the account's role (add)")
+    account.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    account.set_defaults(func=cmd_sql_account)
+
     bee = sub.add_parser(
         "beeline",
         help="open Spark's beeline SQL shell on the SQL endpoint (healthlake sql-server)",
         description="Run beeline (shipped with pyspark) connected to jdbc:hive2://HEALTHLAKE_SQL_HOST:"
-        'HEALTHLAKE_SQL_PORT/gold; further arguments go to beeline, e.g. -e "select ..." --outputformat=csv2.',
+        "HEALTHLAKE_SQL_PORT/gold as --user (or HEALTHLAKE_SQL_USER, or the operating-system user) with the "
+        "password in HEALTHLAKE_SQL_PASSWORD (beeline asks when it is unset); further arguments go to beeline, "
+        'e.g. -e "select ..." --outputformat=csv2.',
     )
-    bee.add_argument("--user", default=os.environ.get("USER", "analyst"), help="user name to connect as")
+    bee.add_argument("--user", help="the SQL account to sign in as")
     bee.add_argument("passed_on", nargs=argparse.REMAINDER, help="arguments for beeline")
     bee.set_defaults(func=cmd_beeline)
 
@@ -518,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except (SettingsError, JarsMissingError, HisUnavailableError) as exc:
+    except (SettingsError, JarsMissingError, HisUnavailableError, BuildError) as exc:
         print(f"healthlake: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -83,8 +83,10 @@ class Settings:
     vacuum_retain_hours: int = 168
     sql_host: str = "127.0.0.1"
     sql_port: int = 10000
+    sql_user: str = ""
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
+    sql_password_env: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -141,8 +143,12 @@ class Settings:
             # The analysts' SQL endpoint (Spark Thrift Server, `healthlake sql-server`).
             sql_host=os.environ.get("HEALTHLAKE_SQL_HOST", "127.0.0.1"),
             sql_port=_env_int("HEALTHLAKE_SQL_PORT", 10000),
+            # The account `healthlake beeline` signs in with (default: the operating-system user), and its
+            # password (or `healthlake sql-account add --password-stdin` reads it); beeline asks when unset.
+            sql_user=os.environ.get("HEALTHLAKE_SQL_USER", ""),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
+            sql_password_env=os.environ.get("HEALTHLAKE_SQL_PASSWORD") or None,
         )
 
     # --- the layout under HEALTHLAKE_HOME -------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +23,11 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 last_start_seconds: float | None = None
 
 
-def spark_conf(settings: Settings) -> dict[str, str]:
+def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: Sequence[str] = ()) -> dict[str, str]:
     """The session configuration, kept as data so tests and docs can show it."""
     conf = {
-        "spark.jars": ",".join(str(j) for j in cached_jars(settings)),
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.jars": ",".join(str(j) for j in [*cached_jars(settings), *extra_jars]),
+        "spark.sql.extensions": ",".join(["io.delta.sql.DeltaSparkSessionExtension", *extensions]),
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # The catalog is the warehouse directory itself (see healthlake.catalog): no metastore
         # process, so concurrent sessions never contend for a lock.
@@ -65,8 +65,15 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def get_spark(settings: Settings, app_name: str = "healthlake", layers: Iterable[str] = LAYERS) -> SparkSession:
-    """Return the process's Spark session, creating it (and attaching the catalog's `layers`) on first use."""
+def get_spark(
+    settings: Settings,
+    app_name: str = "healthlake",
+    layers: Iterable[str] = LAYERS,
+    extra_jars: Sequence[Path] = (),
+    extensions: Sequence[str] = (),
+) -> SparkSession:
+    """Return the process's Spark session, creating it (and attaching the catalog's `layers`) on first use.
+    `extra_jars` and `extensions` (SparkSessionExtensions classes in them) only count for a new session."""
     global last_start_seconds
     from pyspark.sql import SparkSession
 
@@ -80,14 +87,14 @@ def get_spark(settings: Settings, app_name: str = "healthlake", layers: Iterable
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # The driver JVM's own settings must be given before it starts: its log4j file, and Delta on its
     # class path (spark.jars reach only the main thread; the Thrift server's threads need Delta too).
-    driver_classpath = ":".join(str(j) for j in cached_jars(settings))
+    driver_classpath = ":".join(str(j) for j in [*cached_jars(settings), *extra_jars])
     os.environ.setdefault(
         "PYSPARK_SUBMIT_ARGS",
         f"--driver-class-path {driver_classpath} "
         f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell",
     )
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
-    for key, value in spark_conf(settings).items():
+    for key, value in spark_conf(settings, extra_jars, extensions).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

@@ -20,9 +20,13 @@ def _environment(home: Path, **env: str) -> dict[str, str]:
     return {**os.environ, "HEALTHLAKE_HOME": str(home), "HEALTHLAKE_HIS_PORT": port, "COLUMNS": "160", **env}
 
 
-def healthlake(home: Path, *args: str, timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
+def healthlake(
+    home: Path, *args: str, timeout: int = 600, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess:
     environment = _environment(home, **env)
-    return subprocess.run([HEALTHLAKE, *args], capture_output=True, text=True, timeout=timeout, env=environment)
+    return subprocess.run(
+        [HEALTHLAKE, *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=environment
+    )
 
 
 def destroy_his(home: Path) -> None:
