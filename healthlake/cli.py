@@ -165,6 +165,37 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     return 1 if invalid else 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    import re
+
+    from healthlake import console
+    from healthlake.spark import get_spark
+    from jobs.maintenance import forget
+
+    if not re.fullmatch(r"[0-9a-f]{64}", args.resident_key):
+        raise SettingsError(f"{args.resident_key!r} is not a resident_key (64 lower-case hexadecimal characters)")
+    if not args.yes:
+        answer = input(f"Erase resident {args.resident_key[:12]}... from every layer, history included? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing erased")
+            return 1
+    settings = get_settings()
+    with console.output_to(settings.logs_dir / "forget.log"):
+        spark = get_spark(settings, app_name="healthlake-forget")
+        result = forget.forget(spark, settings, args.resident_key, progress=console.console().print)
+    if not result.rows and not result.lines_by_file:
+        print(f"nothing of resident {result.resident_digest} is held (never known, or already erased)")
+    else:
+        print(
+            f"erased resident {result.resident_digest}: {result.rows} rows in {len(result.rows_by_table)} tables "
+            f"(rewritten without history), {sum(result.lines_by_file.values())} lines in "
+            f"{len(result.lines_by_file)} delivered files, {result.report_replacements} mentions in reports; "
+            "recorded in audit.events. Gold aggregates drop the resident at the next gold run; erase the "
+            "source systems' own records there."
+        )
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -494,6 +525,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--port", type=int, default=8080, help="port for the UI (default 8080)")
     ui.set_defaults(func=cmd_ui)
+
+    forget_parser = sub.add_parser(
+        "forget",
+        help="erase one resident from every layer, Delta history and delivered files included (PIPL art. 47)",
+        description="Remove every row of the resident in bronze, quarantine, restricted, silver and gold (each table "
+        "holding one is rewritten without history, so no old version or log statistic keeps a value), blank their "
+        "lines in the landing zone's files, overwrite their identifiers in reports (Data Docs, logs), and record the "
+        "erasure in audit.events under a digest of the key. Run it while no pipeline run is writing; it can be run "
+        "again. The source systems (the HIS database) must erase their own records.",
+    )
+    forget_parser.add_argument("--resident-key", required=True, help="the resident_key (64 hexadecimal characters)")
+    forget_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget_parser.set_defaults(func=cmd_forget)
 
     server = sub.add_parser(
         "sql-server",
