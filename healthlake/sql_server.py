@@ -16,6 +16,7 @@ written by the JVM to a log file that this process moves into `audit.events` at 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -26,6 +27,8 @@ from pathlib import Path
 from healthlake import audit, catalog, sql_accounts
 from healthlake.endpoint_jar import AUTHENTICATOR, EXTENSION, endpoint_jar
 from healthlake.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 30  # new tables appear within this
 AUDIT_SECONDS = 5  # the JVM's audit events reach audit.events within this
@@ -77,10 +80,13 @@ def serve(settings: Settings, ready=print) -> None:
         rescanned = time.monotonic()
         while True:
             time.sleep(AUDIT_SECONDS)
-            move_audit_events(spark, settings)
-            if time.monotonic() - rescanned >= RESCAN_SECONDS:
-                catalog.attach(spark, settings)
-                rescanned = time.monotonic()
+            try:
+                move_audit_events(spark, settings)
+                if time.monotonic() - rescanned >= RESCAN_SECONDS:
+                    catalog.attach(spark, settings)
+                    rescanned = time.monotonic()
+            except Exception as exc:  # a table rewritten meanwhile (erasure): the next round retries
+                log.warning("SQL endpoint housekeeping failed, retrying in %s s: %s", AUDIT_SECONDS, exc)
     finally:
         try:
             move_audit_events(spark, settings)

@@ -396,3 +396,73 @@ def test_the_sql_endpoint_lets_each_role_read_only_its_schemas(gold_home, read, 
         ("ana", "sign_in", "", "denied"),
     }
     assert (events["actor"] == "ana").sum() == 4
+
+
+# Erasure mutates the home: keep this the module's last test.
+def _texts_under(home: Path) -> dict[Path, str]:
+    """Every file under the home as text: Parquet decoded value by value (its pages are compressed),
+    anything else read as UTF-8 and as GB18030 (the older sources' encoding). ground_truth/ is the
+    generator's answer key, the synthetic world outside the lake (like the HIS database), so it is left out."""
+    import pyarrow.parquet as pq
+
+    texts = {}
+    for path in home.rglob("*"):
+        if not path.is_file() or path.relative_to(home).parts[0] == "ground_truth":
+            continue
+        if path.suffix == ".parquet":
+            texts[path] = str(pq.read_table(path).to_pylist())
+        else:
+            data = path.read_bytes()
+            texts[path] = data.decode("utf-8", "ignore") + "\n" + data.decode("gb18030", "ignore")
+    return texts
+
+
+def test_forget_leaves_none_of_a_residents_identifiers_in_any_file(gold_home, read, spark):
+    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
+    profile = read(gold_home, "gold", "resident_health_profile")
+    names = crosswalk.dropna(subset=["name"]).groupby("name")["resident_key"].nunique()
+    before = _texts_under(gold_home)
+    landing = [text for path, text in before.items() if "landing" in path.parts]
+
+    def identifiers(key: str) -> set[str]:
+        own = crosswalk[crosswalk["resident_key"] == key]
+        return {key, *own["id_number"].dropna(), *own["phone"].dropna(), *own["name"].dropna()}
+
+    def only_theirs(key: str) -> bool:
+        """Every delivered line with their name also carries their ID number or phone: no namesake,
+        and no damaged record of theirs that the pipeline could not tell was theirs."""
+        own = crosswalk[crosswalk["resident_key"] == key]
+        if own["name"].nunique() != 1 or own["id_number"].isna().all() or own["phone"].isna().all():
+            return False
+        name = own["name"].iloc[0]
+        if names.get(name, 0) != 1 or any(name in other and name != other for other in names.index):
+            return False
+        strong = {*own["id_number"].dropna(), *own["phone"].dropna()}
+        lines = [line for text in landing for line in text.splitlines() if name in line]
+        return bool(lines) and all(any(s in line for s in strong) for line in lines)
+
+    by_sources = crosswalk.groupby("resident_key")["source"].nunique().sort_values(ascending=False)
+    key = next(k for k in by_sources.index if k in set(profile["resident_key"]) and only_theirs(k))
+    theirs = identifiers(key)
+    assert all(any(i in text for text in before.values()) for i in theirs)  # the scan sees them before
+
+    done = healthlake(gold_home, "forget", "--resident-key", key, "--yes", timeout=1200)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "erased resident sha256:" in done.stdout
+    spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # this process read the old tables
+
+    left = {(path, i) for path, text in _texts_under(gold_home).items() for i in theirs if i in text}
+    assert not left, sorted(left)[:10]
+    assert len(read(gold_home, "gold", "resident_health_profile")) == len(profile) - 1
+    assert len(read(gold_home, "restricted", "identity_crosswalk")) < len(crosswalk)
+    events = read(gold_home, "audit", "events")
+    erased = events[events["action"] == "forget"]
+    assert len(erased) == 1 and erased["target"].iloc[0].startswith("sha256:") and key not in str(erased.values)
+
+    # Ingestion knows the rewritten files: nothing comes back; and a second erasure finds nothing.
+    bronze_before = {t: len(read(gold_home, "bronze", t)) for t in ("exam_system__exam_items",)}
+    ingest = healthlake(gold_home, "job", "bronze-ingest", timeout=1200)
+    assert ingest.returncode == 0, ingest.stdout[-3000:] + ingest.stderr[-3000:]
+    assert {t: len(read(gold_home, "bronze", t)) for t in bronze_before} == bronze_before
+    again = healthlake(gold_home, "forget", "--resident-key", key, "--yes", timeout=1200)
+    assert again.returncode == 0 and "nothing of resident" in again.stdout, again.stdout + again.stderr
