@@ -16,14 +16,15 @@ def test_the_residents_lines_are_blanked_and_every_other_line_keeps_its_number()
             "TJ02,李四,110101199003077777,13900000000",
             f"TJ03,王小明,{ID_NUMBER}X9,13723440621",  # a longer number that merely starts alike
             "TJ04,张三,,",
+            f"TJ05,赵六,9{ID_NUMBER},1",  # ... or ends alike
             "",
         ]
     )
     new, blanked = blank_lines(text, {5}, token_pattern([ID_NUMBER]))
     lines = new.split("\n")
     assert blanked == 2
-    assert lines == [HEADER, "", "TJ02,李四,110101199003077777,13900000000", lines[3], "", ""]
-    assert lines[3].startswith("TJ03")  # not a whole-token match: kept
+    assert lines == [HEADER, "", "TJ02,李四,110101199003077777,13900000000", lines[3], "", lines[5], ""]
+    assert lines[3].startswith("TJ03") and lines[5].startswith("TJ05")  # not whole-token matches: kept
 
 
 def test_the_header_stays_and_crlf_files_stay_crlf():
