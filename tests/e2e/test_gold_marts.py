@@ -351,7 +351,8 @@ def beeline(home: Path, port: str, account: tuple[str, str, str], query: str) ->
     name, _, password = account
     done = healthlake(home, "beeline", "--user", name, *CSV, "-e", query,
                       HEALTHLAKE_SQL_PORT=port, HEALTHLAKE_SQL_PASSWORD=password)  # fmt: skip
-    return done.stdout + done.stderr
+    # beeline may print its continuation prompt (". . . > ") before the first row
+    return re.sub(r"^(?:\. )+> ", "", done.stdout + done.stderr, flags=re.M)
 
 
 def test_analysts_query_the_marts_over_jdbc_with_beeline(gold_home, read, sql_endpoint):
