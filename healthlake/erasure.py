@@ -24,16 +24,18 @@ def token_pattern(identifiers: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
 
 
-def blank_lines(text: str, line_numbers: set[int], pattern: re.Pattern[str] | None) -> tuple[str, int]:
+def blank_lines(
+    text: str, line_numbers: set[int], pattern: re.Pattern[str] | None, header_lines: int = 1
+) -> tuple[str, int]:
     """The text with the given lines (1-based) and every line matching `pattern` made empty; the
-    header (line 1) is kept unless it is itself listed. Returns the text and the lines blanked."""
+    header (the first `header_lines`) is kept unless listed. Returns the text and the lines blanked."""
     lines = text.split("\n")
     blanked = 0
     for index, line in enumerate(lines):
         number = index + 1
         if not line.strip():
             continue
-        if number in line_numbers or (number > 1 and pattern is not None and pattern.search(line)):
+        if number in line_numbers or (number > header_lines and pattern is not None and pattern.search(line)):
             lines[index] = "\r" if line.endswith("\r") else ""  # keep CRLF files CRLF
             blanked += 1
     return "\n".join(lines), blanked

@@ -152,6 +152,32 @@ def row_condition(
     return reduce(lambda a, b: a | b, parts) if parts else None
 
 
+def in_history(
+    spark: SparkSession,
+    settings: Settings,
+    layer: str,
+    table: str,
+    found: Footprint,
+    record_hashes: list[str],
+    bronze: Column | None,
+) -> bool:
+    """Whether the table's files still hold the resident although its current version does not:
+    rows a DELETE or MERGE removed stay in files not yet vacuumed (or hidden by deletion vectors),
+    and the log's commits keep the min/max statistics of files long vacuumed."""
+    path = settings.table_dir(layer, table)
+    pattern = erasure.token_pattern(found.identifiers)
+    if pattern is not None:
+        for commit in (path / "_delta_log").glob("*.json"):
+            if pattern.search(commit.read_text(encoding="utf-8", errors="replace")):
+                return True
+    if not any(path.glob("*.parquet")):
+        return False
+    # Every data file, current or not; Spark's file listing skips _delta_log and hidden files.
+    files = spark.read.option("mergeSchema", "true").parquet(str(path))
+    condition = row_condition(files, layer, found, record_hashes, bronze)
+    return condition is not None and files.where(condition).limit(1).count() > 0
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     """Delivered files are UTF-8 or, from the older systems, GB18030 (a superset of GBK)."""
     try:
@@ -171,7 +197,8 @@ def rewrite_landing(
         relative = path.relative_to(settings.landing_dir).as_posix()
         data = path.read_bytes()
         text, encoding = _decode(data)
-        new_text, blanked = erasure.blank_lines(text, lines_by_file.get(relative, set()), pattern)
+        header = 0 if path.suffix == ".jsonl" else 1  # JSON lines have no header row
+        new_text, blanked = erasure.blank_lines(text, lines_by_file.get(relative, set()), pattern, header)
         if blanked:
             new_data = new_text.encode(encoding)
             old_sha, new_sha = hashlib.sha256(data).hexdigest(), hashlib.sha256(new_data).hexdigest()
@@ -251,7 +278,8 @@ def forget(spark: SparkSession, settings: Settings, resident_key: str, progress=
             sha_column = next((c for c in ("_file_sha256", "file_sha256") if c in df.columns), None)
             theirs = df.where(condition).count() if condition is not None else 0
             stale = sha_column and renamed and df.where(F.col(sha_column).isin(list(renamed))).limit(1).count()
-            if not theirs and not stale:
+            past = not theirs and in_history(spark, settings, layer, table, found, record_hashes, in_bronze)
+            if not theirs and not stale and not past:
                 continue
             keep = df.where(~condition) if theirs else df
             rewrite_without_history(spark, settings, layer, table, _with_new_checksums(keep, sha_column or "", renamed))

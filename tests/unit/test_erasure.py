@@ -33,6 +33,11 @@ def test_the_header_stays_and_crlf_files_stay_crlf():
     assert blanked == 1 and new == f"{HEADER}\r\n\r\n"
 
 
+def test_json_lines_have_no_header_to_keep():
+    text = f'{{"id_no": "{ID_NUMBER}"}}\n{{"id_no": "1"}}\n'
+    assert blank_lines(text, set(), token_pattern([ID_NUMBER]), header_lines=0) == ('\n{"id_no": "1"}\n', 1)
+
+
 def test_short_values_never_become_patterns():
     """A numeric HIS patient id like 42 would match unrelated numbers everywhere."""
     assert token_pattern(["42", ""]) is None
