@@ -5,7 +5,7 @@ import pytest
 from healthlake.cli import build_parser, main, parse_args
 
 COMMANDS = ["generate", "simulate-changes", "run", "backfill", "sql", "job", "ui", "airflow", "dbt", "sql-server",
-            "beeline"]  # fmt: skip
+            "sql-account", "beeline", "forget"]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -32,6 +32,20 @@ def test_other_commands_refuse_unknown_options(capsys):
     with pytest.raises(SystemExit):
         parse_args(["sql", "select 1", "--bogus"])
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["forget", "--resident-key", "K42", "--yes"], "'K42' is not a resident_key (64 lower-case hexadecimal"),
+        (["sql-server"], "the SQL endpoint has no accounts yet: add one with `healthlake sql-account add"),
+        (["sql-account", "add", "ana"], "--role is needed: one of engineer, analyst, app"),
+    ],
+)
+def test_refusals_are_one_line_that_says_what_to_do(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_sql_prints_rows_as_csv(bronze, capfd):
