@@ -85,13 +85,14 @@ def get_spark(
     if settings.is_local:
         # Local mode needs no routable address; binding loopback also silences Spark's warning.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # The driver JVM's own settings must be given before it starts: its log4j file, and Delta on its
-    # class path (spark.jars reach only the main thread; the Thrift server's threads need Delta too).
+    # The driver JVM's own settings must be given before it starts: its log4j file, and Delta (and
+    # `extra_jars`) on its class path: spark.jars reach only Spark's own class loader, while the Thrift
+    # server's threads and Hadoop's Configuration.getClass use the JVM's. Always set, never inherited:
+    # a parent process's value (a test run's, say) would leave out this session's extra jars.
     driver_classpath = ":".join(str(j) for j in [*cached_jars(settings), *extra_jars])
-    os.environ.setdefault(
-        "PYSPARK_SUBMIT_ARGS",
+    os.environ["PYSPARK_SUBMIT_ARGS"] = (
         f"--driver-class-path {driver_classpath} "
-        f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell",
+        f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell"
     )
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in spark_conf(settings, extra_jars, extensions).items():
