@@ -385,7 +385,7 @@ def test_the_sql_endpoint_lets_each_role_read_only_its_schemas(gold_home, read, 
         events = read(gold_home, "audit", "events")
         return events[events["detail"].str.startswith("sql endpoint")]
 
-    deadline = time.monotonic() + 60  # the server moves its events into audit.events every few seconds
+    deadline = time.monotonic() + 120  # the server moves its events into audit.events every few seconds
     while time.monotonic() < deadline and len(audited()) < 5:
         time.sleep(3)
     events = audited()
