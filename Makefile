@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RESIDENTS ?= 10000
 
-.PHONY: setup demo test lint unit ui lock clean bench-bronze bench-silver bench-gold bench-duckdb
+.PHONY: setup demo test lint unit ui lock clean bench bench-bronze bench-silver bench-gold bench-duckdb
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,15 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The whole pipeline, full build then an incremental day, at each scale (about 1 h 30 min on 2 cores); see
+# benchmarks/pipeline.py. Reports: benchmarks/results/pipeline-<N>.json and pipeline.md.
+SCALES ?= 10000 100000 1000000
+bench: setup
+	@for n in $(SCALES); do \
+	  memory=4g; [ $$n -ge 1000000 ] && memory=6g; \
+	  HEALTHLAKE_SPARK_DRIVER_MEMORY=$${HEALTHLAKE_SPARK_DRIVER_MEMORY:-$$memory} $(BIN)/python benchmarks/pipeline.py --residents $$n || exit 1; \
+	done
 
 # Generation and bronze ingest rates at 100k and 1M residents (about 40 minutes); see benchmarks/.
 bench-bronze: setup

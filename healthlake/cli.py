@@ -122,7 +122,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with console.output_to(log_file):
-            run_pipeline(settings, pipeline_run, on_dag_start=lambda d: console.console().print(f"  DAG {d} ..."))
+            run_pipeline(
+                settings,
+                pipeline_run,
+                on_dag_start=lambda dag_id: console.console().print(f"  DAG {dag_id} ..."),
+                on_dag_end=lambda o: console.console().print(f"  DAG {o.dag_id} {o.state} in {o.seconds:.1f} s"),
+            )
             wall = time.monotonic() - started
             spark = get_spark(settings)
             counts = summary.table_counts(spark, settings)

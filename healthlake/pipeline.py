@@ -73,7 +73,10 @@ def run_dag(settings: Settings, dag, conf: dict) -> DagOutcome:
 
 
 def run_pipeline(
-    settings: Settings, pipeline_run: str, on_dag_start: Callable[[str], None] = lambda dag_id: None
+    settings: Settings,
+    pipeline_run: str,
+    on_dag_start: Callable[[str], None] = lambda dag_id: None,
+    on_dag_end: Callable[[DagOutcome], None] = lambda outcome: None,
 ) -> list[DagOutcome]:
     airflow_env.ensure_database(settings)
     dags = load_dags(settings)
@@ -81,6 +84,7 @@ def run_pipeline(
     for dag_id in PIPELINE:
         on_dag_start(dag_id)
         outcomes.append(run_dag(settings, dags[dag_id], {"pipeline_run": pipeline_run}))
+        on_dag_end(outcomes[-1])
     return outcomes
 
 

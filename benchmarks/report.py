@@ -1,0 +1,115 @@
+"""The markdown report of `make bench`, from the JSON results of every scale measured (pure)."""
+
+from __future__ import annotations
+
+STAGES = {  # DAG -> stage of the report
+    "exam_system_ingest": "bronze",
+    "home_bp_devices_ingest": "bronze",
+    "public_health_ingest": "bronze",
+    "his_ingest": "bronze",
+    "silver_standardise": "silver",
+    "gold_marts": "gold",
+}
+GOALS = "Goals at 1M residents: full build ≤ 20 min, incremental day ≤ 10 % of it, peak ≤ 8 GiB, Spark ≤ 3× DuckDB."
+
+
+def stage_figures(build: dict) -> dict[str, dict[str, float]]:
+    """Per stage: wall seconds (its DAGs' runs, Airflow included) and records read by its steps."""
+    figures = {stage: {"seconds": 0.0, "records": 0} for stage in ("bronze", "silver", "gold")}
+    for dag in build["dags"]:
+        figures[STAGES[dag["dag"]]]["seconds"] += dag["seconds"]
+    for step in build["steps"]:
+        figures[STAGES[step["dag_id"]]]["records"] += step["rows_in"]
+    return figures
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:04.1f} s" if seconds >= 60 else f"{seconds:.1f} s"
+
+
+def _rate(records: int, seconds: float) -> str:
+    return f"{records / seconds:,.0f}" if seconds else "–"
+
+
+def _files(build: dict) -> str:
+    files = sum(layer["files"] for layer in build["delta_files"].values())
+    mib = sum(layer["mib"] for layer in build["delta_files"].values())
+    return f"{files:,} ({mib:,.0f} MiB)"
+
+
+def summary_table(reports: list[dict]) -> str:
+    rows = [
+        "| residents | source records | generate | full build | records/s | incremental day | day / full "
+        "| peak memory (JVM / all) | Delta files | Spark / DuckDB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(reports, key=lambda r: r["residents"]):
+        full, day = r["full"], r["incremental"]
+        peak = max(full["memory_peak_gib"]["total"], day["memory_peak_gib"]["total"])
+        jvm = max(full["memory_peak_gib"]["jvm"], day["memory_peak_gib"]["jvm"])
+        rows.append(
+            f"| {r['residents']:,} | {r['generate']['source_records']:,} | {_minutes(r['generate']['seconds'])} "
+            f"| {_minutes(full['seconds'])} | {_rate(r['generate']['source_records'], full['seconds'])} "
+            f"| {_minutes(day['seconds'])} | {day['seconds'] / full['seconds']:.0%} | {jvm} / {peak} GiB "
+            f"| {_files(day)} | {r['duckdb']['spark_to_duckdb']}× |"
+        )
+    return "\n".join(rows)
+
+
+def stage_table(report: dict) -> str:
+    rows = [
+        "| stage | full: seconds | full: records in | full: records/s | day: seconds | day: records in |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    full, day = stage_figures(report["full"]), stage_figures(report["incremental"])
+    for stage in full:
+        f, d = full[stage], day[stage]
+        rows.append(
+            f"| {stage} | {f['seconds']:.1f} | {f['records']:,} | {_rate(f['records'], f['seconds'])} "
+            f"| {d['seconds']:.1f} | {d['records']:,} |"
+        )
+    return "\n".join(rows)
+
+
+def files_table(report: dict) -> str:
+    rows = ["| layer | tables | files (full) | MiB (full) | files (after the day) | MiB (after the day) |",
+            "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for layer, full in report["full"]["delta_files"].items():
+        day = report["incremental"]["delta_files"][layer]
+        cells = (
+            layer,
+            full["tables"],
+            f"{full['files']:,}",
+            f"{full['mib']:,}",
+            f"{day['files']:,}",
+            f"{day['mib']:,}",
+        )
+        rows.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(rows)
+
+
+def markdown(reports: list[dict]) -> str:
+    """The whole report: the summary across scales, then each scale's stages and files."""
+    reports = sorted(reports, key=lambda r: r["residents"])
+    parts = [
+        "# healthlake pipeline benchmark (`make bench`)\n",
+        f"Machine: {reports[-1]['machine']}. Local Spark (`local[*]`), Delta on local disk, Airflow on SQLite; "
+        "every build is `healthlake run` (all DAGs, quality checks and dbt tests included). Incremental day: "
+        "the files delivered on the last day plus a day of HIS changes (1 % of rows changed or cancelled).\n",
+        GOALS + "\n",
+        summary_table(reports) + "\n",
+    ]
+    for r in reports:
+        slowest = sorted(r["full"]["steps"], key=lambda s: -s["seconds"])[:5]
+        parts += [
+            f"## {r['residents']:,} residents\n",
+            f"Measured {r['measured_at']}, Spark driver memory {r['spark_driver_memory']}.\n",
+            stage_table(r) + "\n",
+            "Slowest steps of the full build: "
+            + ", ".join(f"{s['job']} {s['seconds']:.0f} s" for s in slowest)
+            + f". Incremental day: {r['incremental']['day']}.\n",
+            files_table(r) + "\n",
+            f"Spark / DuckDB on {r['duckdb']['mart']} ({r['duckdb']['mart_rows']:,} rows, equal row for row): "
+            f"{r['duckdb']['spark_seconds']} s / {r['duckdb']['duckdb_seconds']} s.\n",
+        ]
+    return "\n".join(parts)

@@ -1,0 +1,89 @@
+"""The benchmark report's figures: stages summed from the right DAGs, ratios of the right builds."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from report import markdown, stage_figures
+
+
+def _build(seconds, bronze_seconds, silver_seconds, jvm, total, files):
+    return {
+        "seconds": seconds,
+        "memory_peak_gib": {"jvm": jvm, "python": total - jvm, "total": total},
+        "dags": [
+            {"dag": "exam_system_ingest", "state": "success", "seconds": bronze_seconds / 2},
+            {"dag": "his_ingest", "state": "success", "seconds": bronze_seconds / 2},
+            {"dag": "silver_standardise", "state": "success", "seconds": silver_seconds},
+            {"dag": "gold_marts", "state": "success", "seconds": 10.0},
+        ],
+        "steps": [
+            {
+                "dag_id": "exam_system_ingest",
+                "job": "bronze.exam_system",
+                "seconds": 5,
+                "rows_in": 600,
+                "rows_written": 600,
+                "rows_rejected": 0,
+            },
+            {
+                "dag_id": "his_ingest",
+                "job": "bronze.his.patients",
+                "seconds": 5,
+                "rows_in": 400,
+                "rows_written": 400,
+                "rows_rejected": 0,
+            },
+            {
+                "dag_id": "silver_standardise",
+                "job": "silver.observations",
+                "seconds": 30,
+                "rows_in": 900,
+                "rows_written": 890,
+                "rows_rejected": 10,
+            },
+        ],
+        "delta_files": {
+            "bronze": {"tables": 2, "files": files, "mib": 1.5},
+            "gold": {"tables": 1, "files": 1, "mib": 0.5},
+        },
+    }
+
+
+def _report(residents):
+    return {
+        "machine": "2 cores (test), 24 GiB",
+        "measured_at": "2026-11-23T00:00:00+00:00",
+        "residents": residents,
+        "generate": {"seconds": 12.0, "source_records": 3000, "memory_peak_gib": {}},
+        "full": _build(200.0, 40.0, 100.0, jvm=3.0, total=4.0, files=7),
+        "incremental": {**_build(20.0, 4.0, 10.0, jvm=3.5, total=4.2, files=9), "day": "files dated 2026-06-30"},
+        "duckdb": {
+            "mart": "gold.m",
+            "spark_seconds": 6.0,
+            "duckdb_seconds": 2.0,
+            "spark_to_duckdb": 3.0,
+            "mart_rows": 12,
+        },
+        "spark_driver_memory": "4g",
+    }
+
+
+def test_stages_add_up_their_own_dags_and_steps():
+    figures = stage_figures(_report(10)["full"])
+    assert figures["bronze"] == {"seconds": 40.0, "records": 1000}
+    assert figures["silver"] == {"seconds": 100.0, "records": 900}
+    assert figures["gold"] == {"seconds": 10.0, "records": 0}
+
+
+def test_summary_row_relates_the_day_to_the_full_build_and_takes_the_higher_peak():
+    text = markdown([_report(100_000), _report(10_000)])
+    rows = [line for line in text.splitlines() if line.startswith("| 10,000 |") or line.startswith("| 100,000 |")]
+    assert rows[0].startswith("| 10,000 |"), "scales are listed smallest first"
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert cells[3] == "3 min 20.0 s"  # full build
+    assert cells[4] == "15"  # 3,000 source records / 200 s
+    assert cells[6] == "10%"  # 20 s / 200 s
+    assert cells[7] == "3.5 / 4.2 GiB"  # the incremental build's peak is the higher one
+    assert cells[8] == "10 (2 MiB)"  # files after the day: 9 + 1
