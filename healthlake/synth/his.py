@@ -119,9 +119,10 @@ def generate_his(
     visits_per = rng.poisson(visit_rate)
     who_visits = np.repeat(np.arange(n_res), visits_per)
     n_vis = len(who_visits)
-    visit_time = day0 + (rng.integers(0, days, n_vis) * 86400 + rng.integers(8 * 3600, 17 * 3600, n_vis)).astype(
-        "timedelta64[s]"
-    )
+    # Babies born inside the range are first seen on their day of birth at the earliest.
+    first_day = np.clip((pd.DatetimeIndex(residents["birth_date"]) - pd.Timestamp(start)).days.to_numpy(), 0, days - 1)
+    visit_day = np.maximum(rng.integers(0, days, n_vis), first_day[who_visits])
+    visit_time = day0 + (visit_day * 86400 + rng.integers(8 * 3600, 17 * 3600, n_vis)).astype("timedelta64[s]")
     visit_inst = np.where(rng.random(n_vis) < 0.8, usual[who_visits], rng.choice(ALL_HOSPITALS, n_vis))
     chronic_visit = (htn[who_visits] | dm[who_visits]) & (rng.random(n_vis) < 0.7)
 
@@ -130,7 +131,8 @@ def generate_his(
     stays_per = rng.poisson(admit_rate)
     who_stays = np.repeat(np.arange(n_res), stays_per)
     n_adm = len(who_stays)
-    admit_time = day0 + (rng.integers(0, days, n_adm) * 86400 + rng.integers(0, 86400, n_adm)).astype("timedelta64[s]")
+    admit_day = np.maximum(rng.integers(0, days, n_adm), first_day[who_stays])
+    admit_time = day0 + (admit_day * 86400 + rng.integers(0, 86400, n_adm)).astype("timedelta64[s]")
     los_hours = np.clip(rng.lognormal(np.log(7 * 24), 0.5, n_adm), 24, 60 * 24).astype(np.int64)
     discharge_time = admit_time + (los_hours * 3600).astype("timedelta64[s]")
     # The database shows the network as of the range's end: stays that go on past it are open.

@@ -112,3 +112,19 @@ def test_each_system_holds_its_own_variations_of_an_identity():
     assert 0.05 < (held["name"] != people["name"]).mean() < 0.15
     assert (held["name"].str.replace(" ", "") == people["name"]).all()  # spaces only, no typos asked for
     assert 0.15 < (held["phone"] != people["phone"]).mean() < 0.25
+
+
+def test_no_hospital_visit_or_stay_before_the_patients_birth():
+    """Babies born inside the range were once given visits from its first day (dbt's not_before_birth failed at 10k)."""
+    from datetime import UTC, datetime
+
+    from healthlake.synth.his import generate_his
+
+    rng = np.random.default_rng(42)
+    people = generate_residents(10_000, rng, as_of=date(2026, 6, 30))
+    assert (pd.DatetimeIndex(people["birth_date"]) > pd.Timestamp("2026-01-01")).sum() > 10, "newborns to test on"
+    tables = generate_his(people, rng, date(2026, 1, 1), date(2026, 6, 30), datetime.now(UTC))
+    births = tables.patients.set_index("patient_id")["birth_date"].astype(str)
+    for frame, column in ((tables.outpatient_visits, "visit_time"), (tables.admissions, "admit_time")):
+        dates = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+        assert (dates < frame["patient_id"].map(births)).sum() == 0, column
