@@ -39,7 +39,6 @@ from report import markdown
 
 HEALTHLAKE = REPO / ".venv" / "bin" / "healthlake"
 START, END = date(2026, 1, 1), date(2026, 6, 30)
-LAYERS = ("bronze", "restricted", "silver", "quarantine", "gold")
 DAG_DONE = re.compile(r"^\s*DAG (\S+) (\w+) in ([\d.]+) s$")
 RUN_ID = re.compile(r"\(run (pipeline__\w+)\)")
 
@@ -125,8 +124,10 @@ def deliver(held_back: Path, landing: Path) -> None:
 def delta_files(warehouse: Path) -> dict[str, dict[str, float]]:
     """Per layer: tables, the data files their current versions use, and those files' size."""
     import pyarrow as pa
-    import pyarrow.compute  # noqa: F401 (pa.compute)
+    import pyarrow.compute as pc
     from deltalake import DeltaTable
+
+    from healthlake.settings import LAYERS
 
     layers = {}
     for layer in LAYERS:
@@ -135,7 +136,7 @@ def delta_files(warehouse: Path) -> dict[str, dict[str, float]]:
             actions = pa.table(DeltaTable(str(log.parent)).get_add_actions(flatten=True))
             tables += 1
             files += actions.num_rows
-            size += pa.compute.sum(actions["size_bytes"]).as_py() or 0
+            size += pc.sum(actions["size_bytes"]).as_py() or 0
         layers[layer] = {"tables": tables, "files": files, "mib": round(size / 2**20, 1)}
     return layers
 
