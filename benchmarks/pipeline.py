@@ -100,25 +100,19 @@ def healthlake(env: dict, *args: str) -> tuple[float, dict, list[tuple[float, st
     return time.monotonic() - started, memory, lines
 
 
-def hold_back_last_day(landing: Path, held_back: Path) -> dict[str, int]:
-    """Move every landed file dated END out of the landing zone; returns files moved per folder."""
+def move_files(source: Path, target: Path, dated: date | None = None) -> dict[str, int]:
+    """Move the files one folder below `source` (those dated `dated`, if given) to the same place
+    under `target`; returns files moved per folder."""
     from jobs.bronze.ingest_files import file_date
 
     moved: dict[str, int] = {}
-    for path in sorted(landing.glob("*/*")):
-        if path.is_file() and file_date(path.name) == END:
-            target = held_back / path.relative_to(landing)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
+    for path in sorted(source.glob("*/*")):
+        if path.is_file() and (dated is None or file_date(path.name) == dated):
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, destination)
             moved[path.parent.name] = moved.get(path.parent.name, 0) + 1
     return moved
-
-
-def deliver(held_back: Path, landing: Path) -> None:
-    for path in sorted(held_back.glob("*/*")):
-        target = landing / path.relative_to(held_back)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, target)
 
 
 def delta_files(warehouse: Path) -> dict[str, dict[str, float]]:
@@ -180,7 +174,7 @@ def bench(residents: int, his_port: int, duckdb_repeat: int) -> dict:
             if isinstance(per_file, dict)
         )
         generated = {"seconds": round(seconds, 1), "source_records": source_records, "memory_peak_gib": memory}
-        held = hold_back_last_day(home / "landing", home / "held_back")
+        held = move_files(home / "landing", home / "held_back", dated=END)
         print(f"  held back the files dated {END}: {held}", flush=True)
         full = build(env, home, "full")
 
@@ -192,7 +186,7 @@ def bench(residents: int, his_port: int, duckdb_repeat: int) -> dict:
         )  # fmt: skip
         duckdb = json.loads((RESULTS / f"duckdb-{residents}.json").read_text())
 
-        deliver(home / "held_back", home / "landing")
+        move_files(home / "held_back", home / "landing")
         _, _, lines = healthlake(env, "simulate-changes", "--share", "0.01")
         his_changes = next(line for _, line in lines if line.startswith("HIS rows changed"))
         incremental = build(env, home, "incremental")
