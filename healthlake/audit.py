@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from healthlake import catalog
+from healthlake.lineage import LEDGER
 from healthlake.settings import RESTRICTED_LAYERS, Settings
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ def ensure_table(spark: SparkSession, settings: Settings) -> None:
         spark.sql(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ({SCHEMA}) USING delta LOCATION '{location}' TBLPROPERTIES ("
             f"'delta.appendOnly' = 'true', 'delta.logRetentionDuration' = '{RETENTION}', "
-            f"'delta.deletedFileRetentionDuration' = '{RETENTION}')"
+            f"'delta.deletedFileRetentionDuration' = '{RETENTION}', "
+            + ", ".join(f"'{key}' = '{value}'" for key, value in LEDGER.items())
+            + ")"
         )
     except Exception:
         # Another process created it first (two tasks starting at once): use theirs.

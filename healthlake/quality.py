@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from healthlake.lineage import create_table_if_absent
+from healthlake.lineage import LEDGER, create_table_if_absent
 from healthlake.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 DATASOURCE = "healthlake_spark"
+DATA_DOCS_INDEX_LIMIT = 200  # validation results on the Data Docs index page, newest first
 
 
 class QualityGateError(RuntimeError):
@@ -99,6 +100,13 @@ def _context(settings: Settings):
     settings.gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(settings.gx_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # Every checkpoint rebuilds the Data Docs index, which otherwise reads every validation result
+    # ever stored: a cost that grows with each run. The index lists the newest; all stay stored.
+    sites = context.variables.data_docs_sites or {}
+    for site in sites.values():
+        site.setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+        site["site_index_builder"]["validation_results_limit"] = DATA_DOCS_INDEX_LIMIT
+    context.variables.data_docs_sites = sites
     return context
 
 
@@ -204,4 +212,4 @@ def record(spark, settings: Settings, result: AuditResult, run_id: str, layer: s
 
 def ensure_results_table(spark, settings: Settings) -> None:
     """quality.dq_results exists (empty before the first check) so the scorecard can always build."""
-    create_table_if_absent(spark, settings, "quality", "dq_results", spark.createDataFrame([], RESULTS_SCHEMA))
+    create_table_if_absent(spark, settings, "quality", "dq_results", spark.createDataFrame([], RESULTS_SCHEMA), LEDGER)

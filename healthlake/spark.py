@@ -43,6 +43,9 @@ def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: 
             max(settings.spark_max_shuffle_partitions, settings.spark_shuffle_partitions)
         ),
         "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+        # ... and a persisted batch too: otherwise its cache keeps all 64 shuffle partitions and every
+        # action on it (each quality check is one) runs 64 tasks, ~1 s even for 37 rows.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
         "spark.ui.enabled": "true" if settings.spark_ui else "false",
         "spark.ui.showConsoleProgress": "false",
         # Delta rebuilds table state with 50 tasks by default: far too many for small tables.

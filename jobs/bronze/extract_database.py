@@ -18,7 +18,14 @@ from pyspark.sql import functions as F
 
 from healthlake import catalog
 from healthlake.gate import measure_inbound
-from healthlake.lineage import JobResult, ReconciliationError, create_table_if_absent, last_commit_rows, table_exists
+from healthlake.lineage import (
+    LEDGER,
+    JobResult,
+    ReconciliationError,
+    create_table_if_absent,
+    last_commit_rows,
+    table_exists,
+)
 from healthlake.schemas import DatabaseSource, DatabaseTable, database_source
 from healthlake.settings import Settings
 
@@ -169,5 +176,5 @@ def _log_extract(spark, settings, source, table, extract_id, window, rows_read, 
         "extract_id string, source_table string, watermark_low string, watermark_high string, "
         "rows_read long, rows_added long, run_id string, extracted_at timestamp",
     )
-    create_table_if_absent(spark, settings, "bronze", log, row)
+    create_table_if_absent(spark, settings, "bronze", log, row, LEDGER)
     row.write.format("delta").mode("append").save(str(settings.table_dir("bronze", log)))
