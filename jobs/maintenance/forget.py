@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -56,6 +57,11 @@ class Footprint:
     records: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # source -> record ids
     identifiers: set[str] = field(default_factory=set)  # ID numbers, phones, record ids, the key
     names: set[str] = field(default_factory=set)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The identifiers as whole tokens; read once the footprint is complete."""
+        return erasure.token_pattern(self.identifiers)
 
 
 @dataclass
@@ -144,7 +150,7 @@ def row_condition(
         parts.append(F.col("resident_key") == found.resident_key)
     if "_record_hash" in df.columns and record_hashes:
         parts.append(F.col("_record_hash").isin(record_hashes))
-    pattern = erasure.token_pattern(found.identifiers)
+    pattern = found.pattern
     if layer in RESTRICTED_LAYERS and pattern is not None:
         # Raw lines and review pairs quote identifiers in free text (Java's regex reads Python's pattern).
         strings = [f.name for f in df.schema.fields if isinstance(f.dataType, T.StringType)]
@@ -165,7 +171,7 @@ def in_history(
     rows a DELETE or MERGE removed stay in files not yet vacuumed (or hidden by deletion vectors),
     and the log's commits keep the min/max statistics of files long vacuumed."""
     path = settings.table_dir(layer, table)
-    pattern = erasure.token_pattern(found.identifiers)
+    pattern = found.pattern
     if pattern is not None:
         for commit in (path / "_delta_log").glob("*.json"):
             if pattern.search(commit.read_text(encoding="utf-8", errors="replace")):
@@ -191,7 +197,7 @@ def rewrite_landing(
 ) -> dict[str, tuple[Path, bytes, str, str, int]]:
     """file -> (path, new content, old SHA-256, new SHA-256, lines blanked), for files that change.
     Nothing is written yet: bronze learns the new checksums first."""
-    pattern = erasure.token_pattern(found.identifiers)
+    pattern = found.pattern
     changes = {}
     for path in sorted(p for p in settings.landing_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(settings.landing_dir).as_posix()
@@ -236,7 +242,7 @@ def rewrite_without_history(spark: SparkSession, settings: Settings, layer: str,
 
 
 def scrub_reports(settings: Settings, found: Footprint) -> int:
-    pattern = erasure.token_pattern(found.identifiers)
+    pattern = found.pattern
     replaced = 0
     for path in settings.home.rglob("*"):
         top = path.relative_to(settings.home).parts[0]
@@ -264,7 +270,7 @@ def forget(spark: SparkSession, settings: Settings, resident_key: str, progress=
             record_hashes.append(row["_record_hash"])
             if "_source_file" in columns:
                 lines_by_file[row["_source_file"]].add(row["_record_number"])
-    if table_exists(settings, "quarantine", "bronze_rejects") and (pattern := erasure.token_pattern(found.identifiers)):
+    if table_exists(settings, "quarantine", "bronze_rejects") and (pattern := found.pattern):
         rejects = _read(spark, settings, "quarantine", "bronze_rejects").where(F.col("raw_text").rlike(pattern.pattern))
         for row in rejects.select("source_file", "line_number").collect():
             lines_by_file[row["source_file"]].add(row["line_number"])
