@@ -28,7 +28,12 @@ def _minutes(seconds: float) -> str:
 
 
 def _rate(records: int, seconds: float) -> str:
-    return f"{records / seconds:,.0f}" if seconds else "–"
+    return f"{records / seconds:,.0f}" if seconds and records else "–"
+
+
+def _records(records: int) -> str:
+    """dbt's steps count no records (dbt-spark reports none): a dash, not a zero."""
+    return f"{records:,}" if records else "–"
 
 
 def _files(build: dict) -> str:
@@ -65,8 +70,8 @@ def stage_table(report: dict) -> str:
     for stage in full:
         f, d = full[stage], day[stage]
         rows.append(
-            f"| {stage} | {f['seconds']:.1f} | {f['records']:,} | {_rate(f['records'], f['seconds'])} "
-            f"| {d['seconds']:.1f} | {d['records']:,} |"
+            f"| {stage} | {f['seconds']:.1f} | {_records(f['records'])} | {_rate(f['records'], f['seconds'])} "
+            f"| {d['seconds']:.1f} | {_records(d['records'])} |"
         )
     return "\n".join(rows)
 
@@ -88,6 +93,10 @@ def files_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def _slowest(steps: list[dict], n: int = 5) -> str:
+    return ", ".join(f"{s['job']} {s['seconds']:.0f} s" for s in sorted(steps, key=lambda s: -s["seconds"])[:n])
+
+
 def markdown(reports: list[dict]) -> str:
     """The whole report: the summary across scales, then each scale's stages and files."""
     reports = sorted(reports, key=lambda r: r["residents"])
@@ -100,14 +109,13 @@ def markdown(reports: list[dict]) -> str:
         summary_table(reports) + "\n",
     ]
     for r in reports:
-        slowest = sorted(r["full"]["steps"], key=lambda s: -s["seconds"])[:5]
+        slowest = {build: _slowest(r[build]["steps"]) for build in ("full", "incremental")}
         parts += [
             f"## {r['residents']:,} residents\n",
             f"Measured {r['measured_at']}, Spark driver memory {r['spark_driver_memory']}.\n",
             stage_table(r) + "\n",
-            "Slowest steps of the full build: "
-            + ", ".join(f"{s['job']} {s['seconds']:.0f} s" for s in slowest)
-            + f". Incremental day: {r['incremental']['day']}.\n",
+            f"Slowest steps of the full build: {slowest['full']}. Of the incremental day: {slowest['incremental']}. "
+            f"The day: {r['incremental']['day']}.\n",
             files_table(r) + "\n",
             f"Spark / DuckDB on {r['duckdb']['mart']} ({r['duckdb']['mart_rows']:,} rows, equal row for row): "
             f"{r['duckdb']['spark_seconds']} s / {r['duckdb']['duckdb_seconds']} s.\n",

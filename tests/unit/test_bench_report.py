@@ -87,3 +87,12 @@ def test_summary_row_relates_the_day_to_the_full_build_and_takes_the_higher_peak
     assert cells[6] == "10%"  # 20 s / 200 s
     assert cells[7] == "3.5 / 4.2 GiB"  # the incremental build's peak is the higher one
     assert cells[8] == "10 (2 MiB)"  # files after the day: 9 + 1
+
+
+def test_a_stage_without_counted_records_shows_a_dash_and_the_days_slowest_steps_are_named():
+    text = markdown([_report(10_000)])
+    gold = next(line for line in text.splitlines() if line.startswith("| gold |"))
+    cells = [cell.strip() for cell in gold.strip("|").split("|")]
+    assert cells[2:4] == ["–", "–"], "dbt counts no records: neither 0 records nor 0 records/s"
+    assert cells[5] == "–"
+    assert "Of the incremental day: silver.observations 30 s" in text
