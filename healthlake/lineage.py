@@ -37,6 +37,11 @@ def table_exists(settings: Settings, layer: str, table: str) -> bool:
 # whole (job progress, check outcomes, extract watermarks). Per-file statistics skip nothing there
 # and collecting them costs about half a second on every commit.
 LEDGER = {"delta.dataSkippingNumIndexedCols": "0"}
+# Table properties of a table MERGEd into: rows a MERGE updates or deletes are marked in a deletion
+# vector instead of rewriting every file that holds one (at 1M residents the day's MERGE into
+# silver.device_readings touched all 64 files for 1,485 updated rows: 66 s, with them 17 s).
+# Readers need Delta reader version 3: Spark, and delta-rs through its QueryBuilder (DataFusion).
+MERGE_TARGET = {"delta.enableDeletionVectors": "true"}
 
 
 def create_table_if_absent(

@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 
 from healthlake.gate import check_batch
 from healthlake.lineage import (
+    MERGE_TARGET,
     JobResult,
     ReconciliationError,
     create_table_if_absent,
@@ -231,11 +232,13 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
 
     create_table_if_absent(spark, settings, "quarantine", "silver_rejects", rejects)
     if rejected:
-        merge_new(spark, QUARANTINE, rejects, ("source_table", "source_record", "_record_hash"), "rejects")
-    create_table_if_absent(spark, settings, "silver", entity.table, good)
+        keys = ("source_table", "source_record", "_record_hash")
+        merge_new(spark, QUARANTINE, rejects, keys, "rejects", rejected <= settings.broadcast_max_rows)
+    create_table_if_absent(spark, settings, "silver", entity.table, good, MERGE_TARGET)
     # A first load has nothing published to remove (and scanning what it just wrote is the cost).
     first_load = spark.table(job).limit(1).count() == 0
-    changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}") if published else 0
+    small = published <= settings.broadcast_max_rows
+    changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}", small) if published else 0
     dropped = delete_keys(spark, job, removed, entity.keys) if (rejected + cancelled) and not first_load else 0
     log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
@@ -250,17 +253,24 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     return JobResult(job=job, rows_in=rows_in, rows_written=published, rows_rejected=rejected, detail=detail)
 
 
-def merge_new(spark: SparkSession, table: str, incoming: DataFrame, keys: tuple[str, ...], view: str) -> int:
+def merge_new(
+    spark: SparkSession, table: str, incoming: DataFrame, keys: tuple[str, ...], view: str, small: bool = False
+) -> int:
     """MERGE only the rows that are new or whose delivered record changed: a re-run writes nothing.
-    Into an empty table (a first load) the rows are appended: a MERGE would join them with nothing."""
+    Into an empty table (a first load) the rows are appended: a MERGE would join them with nothing.
+    A `small` batch (up to HEALTHLAKE_BROADCAST_MAX_ROWS) is broadcast to the table's scan to find
+    what the table already holds, instead of shuffling every key of the table."""
     target = spark.table(table)
     if target.limit(1).count() == 0:
         count = incoming.count()
         if count:
             incoming.select(*target.columns).write.insertInto(table)
         return count
-    existing = target.select(*keys, "_record_hash")
-    changes = incoming.join(existing, on=[*keys, "_record_hash"], how="left_anti").persist()
+    versions = list(dict.fromkeys([*keys, "_record_hash"]))  # a key and the record it was delivered as
+    existing = target.select(*versions)
+    if small:  # at 1M residents, the day's 65k readings against 11.6M: 12 s shuffled, 3.5 s broadcast
+        existing = existing.join(F.broadcast(incoming.select(*versions)), versions, "left_semi")
+    changes = incoming.join(existing, on=versions, how="left_anti").persist()
     count = changes.count()
     if count:
         changes.createOrReplaceTempView(view)

@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from healthlake.gate import check_batch
 from healthlake.lineage import (
+    MERGE_TARGET,
     JobResult,
     ReconciliationError,
     create_table_if_absent,
@@ -163,7 +164,7 @@ def merge_golden_scd2(spark: SparkSession, settings: Settings, golden: DataFrame
     """SCD type 2: a changed golden record closes its current version and opens a new one."""
     staged = golden.withColumn("golden_hash", _golden_hash()).withColumn("valid_from", now)
     staged = staged.withColumn("valid_to", F.lit(None).cast("timestamp")).withColumn("is_current", F.lit(True))
-    create_table_if_absent(spark, settings, "restricted", "resident_golden", staged)
+    create_table_if_absent(spark, settings, "restricted", "resident_golden", staged, MERGE_TARGET)
     current = spark.table(GOLDEN).where("is_current").select("resident_key", F.col("golden_hash").alias("_old"))
     changes = staged.join(current, "resident_key", "left").where("_old IS NULL OR _old <> golden_hash").drop("_old")
     changes = changes.persist()
@@ -216,7 +217,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         resolved.drop("_anchor", "_candidate").withColumn("_resolved_at", now).withColumn("_run_id", F.lit(run_id))
     )
     previous_keys = known.join(changed.select(*KEY), KEY).select("resident_key") if known is not None else None
-    create_table_if_absent(spark, settings, "restricted", "identity_crosswalk", crosswalk_rows)
+    create_table_if_absent(spark, settings, "restricted", "identity_crosswalk", crosswalk_rows, MERGE_TARGET)
     upsert(spark, CROSSWALK, crosswalk_rows, KEY, "incoming_crosswalk")
     log.info("crosswalk merged")
 
@@ -224,7 +225,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         *KEY, F.col("_candidate").alias("candidate_resident_key"), "match_probability", "linked_to",
         F.lit("open").alias("status"), now.alias("_queued_at"), F.lit(run_id).alias("_run_id"),
     )  # fmt: skip
-    create_table_if_absent(spark, settings, "restricted", "linkage_review", review)
+    create_table_if_absent(spark, settings, "restricted", "linkage_review", review, MERGE_TARGET)
     if methods.get("review"):
         upsert(spark, REVIEW, review, KEY, "incoming_review")
 
@@ -241,7 +242,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         "source_systems", F.col("valid_from").alias("updated_at"),
     ).persist()  # fmt: skip
     check_batch(spark, settings, RESIDENTS, public, public.columns, run_id)
-    create_table_if_absent(spark, settings, "silver", "residents", public)
+    create_table_if_absent(spark, settings, "silver", "residents", public, MERGE_TARGET)
     upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
     # A resident whose every record moved to another resident is gone.
     orphans = affected.join(spark.table(CROSSWALK).select("resident_key"), "resident_key", "left_anti")

@@ -6,7 +6,8 @@ from datetime import datetime
 from pyspark.sql import functions as F
 
 from healthlake import audit
-from healthlake.lineage import LEDGER, record_progress, unprocessed
+from healthlake.lineage import LEDGER, MERGE_TARGET, create_table_if_absent, record_progress, unprocessed
+from jobs.silver.entity import merge_new
 
 
 def test_a_persisted_small_batch_keeps_one_partition_not_the_shuffle_width(spark):
@@ -34,3 +35,44 @@ def test_job_progress_is_the_newest_recorded_per_table(spark, settings, silver):
     record_progress(spark, settings, consumer, {table: far_ahead})
     record_progress(spark, settings, consumer, {table: long_ago})  # appended later, but older
     assert unprocessed(spark, settings, consumer, table).count() == 0
+
+
+MERGED_TABLES = (
+    "silver.device_readings", "silver.observations", "silver.encounters", "silver.residents",
+    "restricted.identity_crosswalk", "restricted.resident_golden",
+)  # fmt: skip
+
+
+def test_tables_merged_into_use_deletion_vectors(spark, silver):
+    for table in MERGED_TABLES:
+        properties = {row.key: row.value for row in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+        assert properties.get("delta.enableDeletionVectors") == "true", table
+
+
+def _readings(spark, rows):
+    return spark.createDataFrame(rows, "reading_key string, _record_hash string, sbp int")
+
+
+def test_a_merge_updating_one_row_marks_it_instead_of_rewriting_its_file(spark, settings):
+    create_table_if_absent(spark, settings, "silver", "test_dv_readings", _readings(spark, []), MERGE_TARGET)
+    _readings(spark, [(f"r{i}", f"h{i}", 120) for i in range(100)]).coalesce(1).write.insertInto(
+        "silver.test_dv_readings"
+    )
+    merge_new(spark, "silver.test_dv_readings", _readings(spark, [("r7", "h7-corrected", 135)]), ("reading_key",), "v")
+    metrics = spark.sql("DESCRIBE HISTORY silver.test_dv_readings LIMIT 1").first()["operationMetrics"]
+    assert metrics["numTargetRowsUpdated"] == "1"
+    assert metrics["numTargetFilesRemoved"] == "0", "the 100-row file was rewritten for one row"
+    assert metrics["numTargetDeletionVectorsAdded"] == "1"
+    assert spark.table("silver.test_dv_readings").where("reading_key = 'r7'").first()["sbp"] == 135
+
+
+def test_a_small_batch_finds_the_same_changes_broadcast_as_shuffled(spark, settings):
+    held = [(f"k{i}", f"h{i}", 100 + i) for i in range(50)]
+    batch = [("k1", "h1", 101), ("k2", "h2-changed", 1), ("k99", "h99", 9)]  # unchanged, changed, new
+    for small in (False, True):
+        table = f"test_merge_{'broadcast' if small else 'shuffled'}"
+        create_table_if_absent(spark, settings, "silver", table, _readings(spark, []))
+        _readings(spark, held).write.insertInto(f"silver.{table}")
+        assert merge_new(spark, f"silver.{table}", _readings(spark, batch), ("reading_key",), "v", small) == 2
+        assert spark.table(f"silver.{table}").count() == 51
+        assert spark.table(f"silver.{table}").where("reading_key = 'k2'").first()["sbp"] == 1
