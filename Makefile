@@ -22,7 +22,7 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# The whole pipeline, full build then an incremental day, at each scale (10k: 24 min on 2 cores); see
+# The whole pipeline, full build then an incremental day, at each scale (2 cores: 10k 12 min, 1M 50); see
 # benchmarks/pipeline.py. Reports: benchmarks/results/pipeline-<N>.json and pipeline.md.
 SCALES ?= 10000 100000 1000000
 bench: setup
