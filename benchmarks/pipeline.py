@@ -40,17 +40,21 @@ from report import markdown
 HEALTHLAKE = REPO / ".venv" / "bin" / "healthlake"
 START, END = date(2026, 1, 1), date(2026, 6, 30)
 DAG_DONE = re.compile(r"^\s*DAG (\S+) (\w+) in ([\d.]+) s$")
+DAG_STARTED = re.compile(r"^\s*DAG (\S+) \.\.\.$")
 RUN_ID = re.compile(r"\(run (pipeline__\w+)\)")
 
 
 class MemoryPeaks:
-    """Peak resident memory of a process tree, split into JVMs and the rest, sampled in a thread."""
+    """Peak resident memory of a process tree, split into JVMs and the rest, sampled in a thread;
+    also per phase (the DAG running when a sample was taken), to say which step a peak belongs to."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         import psutil
 
         self._root, self._every = psutil.Process(pid), every
         self.jvm_bytes = self.python_bytes = self.total_bytes = 0
+        self.phase: str | None = None
+        self._by_phase: dict[str, dict[str, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -74,6 +78,9 @@ class MemoryPeaks:
             self.jvm_bytes = max(self.jvm_bytes, jvm)
             self.python_bytes = max(self.python_bytes, other)
             self.total_bytes = max(self.total_bytes, jvm + other)
+            if self.phase:
+                peak = self._by_phase.setdefault(self.phase, {"jvm": 0, "python": 0})
+                peak["jvm"], peak["python"] = max(peak["jvm"], jvm), max(peak["python"], other)
             self._stop.wait(self._every)
 
     def stop(self) -> dict:
@@ -81,9 +88,13 @@ class MemoryPeaks:
         self._thread.join()
         return {name: round(getattr(self, f"{name}_bytes") / 2**30, 2) for name in ("jvm", "python", "total")}
 
+    def by_phase(self) -> dict[str, dict[str, float]]:
+        return {phase: {k: round(v / 2**30, 2) for k, v in peak.items()} for phase, peak in self._by_phase.items()}
+
 
 def healthlake(env: dict, *args: str) -> tuple[float, dict, list[tuple[float, str]]]:
-    """Run one `healthlake` command; returns its wall seconds, memory peaks (GiB) and timed output lines."""
+    """Run one `healthlake` command; returns its wall seconds, memory peaks (GiB; under "by_dag", per
+    DAG) and timed output lines."""
     started = time.monotonic()
     child = subprocess.Popen(
         [str(HEALTHLAKE), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -93,8 +104,10 @@ def healthlake(env: dict, *args: str) -> tuple[float, dict, list[tuple[float, st
     for line in child.stdout:
         lines.append((time.monotonic() - started, line.rstrip("\n")))
         print(f"    {line.rstrip()}", flush=True)
+        if started_dag := DAG_STARTED.match(line):
+            peaks.phase = started_dag.group(1)
     code = child.wait()
-    memory = peaks.stop()
+    memory = {**peaks.stop(), "by_dag": peaks.by_phase()}
     if code != 0:
         raise SystemExit(f"`healthlake {' '.join(args)}` exited {code}; see its output above")
     return time.monotonic() - started, memory, lines

@@ -13,11 +13,17 @@ STAGES = {  # DAG -> stage of the report
 GOALS = "Goals at 1M residents: full build ≤ 20 min, incremental day ≤ 10 % of it, peak ≤ 8 GiB, Spark ≤ 3× DuckDB."
 
 
-def stage_figures(build: dict) -> dict[str, dict[str, float]]:
-    """Per stage: wall seconds (its DAGs' runs, Airflow included) and records read by its steps."""
-    figures = {stage: {"seconds": 0.0, "records": 0} for stage in ("bronze", "silver", "gold")}
+def stage_figures(build: dict) -> dict[str, dict]:
+    """Per stage: wall seconds (its DAGs' runs, Airflow included), records read by its steps, and
+    the peak memory sampled while its DAGs ran (None in reports from before it was sampled)."""
+    figures = {stage: {"seconds": 0.0, "records": 0, "peak": None} for stage in ("bronze", "silver", "gold")}
+    by_dag = build["memory_peak_gib"].get("by_dag", {})
     for dag in build["dags"]:
         figures[STAGES[dag["dag"]]]["seconds"] += dag["seconds"]
+        if dag["dag"] in by_dag:
+            stage = figures[STAGES[dag["dag"]]]
+            peak = stage["peak"] or {"jvm": 0.0, "python": 0.0}
+            stage["peak"] = {k: max(peak[k], by_dag[dag["dag"]][k]) for k in ("jvm", "python")}
     for step in build["steps"]:
         figures[STAGES[step["dag_id"]]]["records"] += step["rows_in"]
     return figures
@@ -61,17 +67,22 @@ def summary_table(reports: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _peak(peak: dict | None) -> str:
+    return f"{peak['jvm']} / {peak['python']}" if peak else "–"
+
+
 def stage_table(report: dict) -> str:
     rows = [
-        "| stage | full: seconds | full: records in | full: records/s | day: seconds | day: records in |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| stage | full: seconds | full: records in | full: records/s | full: peak GiB (JVM / Python) "
+        "| day: seconds | day: records in | day: peak GiB (JVM / Python) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     full, day = stage_figures(report["full"]), stage_figures(report["incremental"])
     for stage in full:
         f, d = full[stage], day[stage]
         rows.append(
             f"| {stage} | {f['seconds']:.1f} | {_records(f['records'])} | {_rate(f['records'], f['seconds'])} "
-            f"| {d['seconds']:.1f} | {_records(d['records'])} |"
+            f"| {_peak(f['peak'])} | {d['seconds']:.1f} | {_records(d['records'])} | {_peak(d['peak'])} |"
         )
     return "\n".join(rows)
 

@@ -3,7 +3,8 @@
 Idempotent per file: a file whose SHA-256 is already in bronze (or that was wholly rejected) is
 skipped, so re-running a batch adds nothing. Rejects are written first and merged on
 (file, line), then good rows are appended in one commit; a crash between the two is healed by the
-next run.
+next run. Each file's good rows are staged as Parquet as soon as it is parsed (in worker processes
+when the backlog is large), so memory holds one file per worker, however long the backlog.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -39,7 +41,6 @@ from jobs.bronze.delimited import ParsedFile, parse_delimited
 from jobs.bronze.json_lines import parse_json_lines
 
 REJECTS_TABLE = "bronze_rejects"
-STAGED_ROWS_PER_FILE = 1_000_000
 PARALLEL_PARSE_BYTES = 32 * 2**20  # below this, starting worker processes costs more than it saves
 PARSERS = {"csv": parse_delimited, "jsonl": parse_json_lines}
 
@@ -128,8 +129,8 @@ def to_spark(spark, table: pa.Table):
 
 
 @contextmanager
-def staged_parquet(settings: Settings, table: pa.Table, run_id: str, name: str) -> Iterator[Path]:
-    """The batch as Parquet files Spark reads in parallel, removed afterwards.
+def staging_folder(settings: Settings, run_id: str, name: str) -> Iterator[Path]:
+    """A folder for the batch's Parquet files, removed afterwards.
 
     Handing Spark Parquet written by Arrow's C++ writer is several times faster than streaming the
     rows through the Python-JVM bridge (createDataFrame), and it works the same on a cluster, where
@@ -139,61 +140,53 @@ def staged_parquet(settings: Settings, table: pa.Table, run_id: str, name: str) 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
-        pieces = max(os.cpu_count() or 1, -(-table.num_rows // STAGED_ROWS_PER_FILE))
-        step = -(-table.num_rows // pieces)
-        for i in range(pieces):
-            piece = table.slice(i * step, step)
-            if piece.num_rows:
-                pq.write_table(piece, folder / f"part-{i:05d}.parquet")
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def parse_file(path: Path, relative: str, sha: str, fmt: SourceFormat, run_id: str, now: datetime):
-    """One file's good rows and rejects as Arrow tables, and its unexpected headers."""
+@dataclass(frozen=True)
+class StagedFile:
+    """One parsed file: its good rows are staged as Parquet (the caller never holds them in memory,
+    so a backlog of any size parses in the memory of one file per worker), its rejects returned."""
+
+    good_rows: int
+    rejects: pa.Table | None
+    unknown_headers: list[str]
+
+
+def stage_file(
+    path: Path, relative: str, sha: str, fmt: SourceFormat, run_id: str, now: datetime, staged: Path
+) -> StagedFile:
     parsed = PARSERS[fmt.file_format](path.read_bytes(), fmt)
     good = to_arrow(parsed, fmt, relative, sha, run_id, now)
+    if good.num_rows:
+        pq.write_table(good, staged / f"{sha}.parquet")
     rejected = rejects_to_arrow(parsed, fmt, relative, sha, run_id, now) if parsed.rejects else None
-    return good, rejected, parsed.unknown_headers
+    return StagedFile(good.num_rows, rejected, parsed.unknown_headers)
 
 
-def _parse_in_worker(args) -> tuple[bytes, bytes | None, list[str]]:
-    good, rejected, unknown = parse_file(*args)
-    return _to_ipc(good), (_to_ipc(rejected) if rejected is not None else None), unknown
+def _stage_in_worker(args) -> StagedFile:
+    return stage_file(*args)
 
 
-def _to_ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _from_ipc(data: bytes) -> pa.Table:
-    return pa.ipc.open_stream(data).read_all()
-
-
-def _parse_all(new_files: list[tuple[Path, str, str]], fmt: SourceFormat, run_id: str, now: datetime):
-    """Parse files in worker processes when there is enough to share out (parsing is pure Python)."""
-    work = [(path, relative, sha, fmt, run_id, now) for path, relative, sha in new_files]
+def _stage_all(
+    new_files: list[tuple[Path, str, str]], fmt: SourceFormat, run_id: str, now: datetime, staged: Path
+) -> list[StagedFile]:
+    """Parse and stage files in worker processes when there is enough to share out (parsing is pure
+    Python)."""
+    work = [(path, relative, sha, fmt, run_id, now, staged) for path, relative, sha in new_files]
     total_bytes = sum(path.stat().st_size for path, _, _ in new_files)
     workers = min(os.cpu_count() or 1, len(work))
     if workers < 2 or total_bytes < PARALLEL_PARSE_BYTES:
-        yield from (parse_file(*args) for args in work)
-        return
+        return [stage_file(*args) for args in work]
     # forkserver: a clean process, never a fork of the JVM gateway's threads. A host program that
     # cannot start one (a script without a __main__ guard) gets the same result parsed in-process.
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            chunksize = max(1, len(work) // (workers * 8))
-            parsed = [
-                (_from_ipc(good), _from_ipc(rejected) if rejected is not None else None, unknown)
-                for good, rejected, unknown in pool.map(_parse_in_worker, work, chunksize=chunksize)
-            ]
+            return list(pool.map(_stage_in_worker, work, chunksize=max(1, len(work) // (workers * 8))))
     except BrokenProcessPool:
-        parsed = [parse_file(*args) for args in work]
-    yield from parsed
+        return [stage_file(*args) for args in work]
 
 
 def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:
@@ -232,42 +225,39 @@ def run(
         seen.add(sha)  # the same bytes delivered twice under two names count once
         new_files.append((path, str(path.relative_to(settings.landing_dir)), sha))
 
-    good_tables, reject_tables, drifted = [], [], set()
-    for good, rejected, unknown in _parse_all(new_files, fmt, run_id, now):
-        good_tables.append(good)
-        if rejected is not None:
-            reject_tables.append(rejected)
-        drifted.update(unknown)
-
-    rows_rejected = sum(t.num_rows for t in reject_tables)
-    # The rejects table exists from the first run on, empty or not: consumers can rely on it.
-    empty = ParsedFile(columns=[], unknown_headers=[], missing_columns=[])
-    rejects = to_spark(
-        spark, pa.concat_tables(reject_tables) if reject_tables else rejects_to_arrow(empty, fmt, "", "", run_id, now)
-    )
-    create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
-    if reject_tables:
-        rejects.createOrReplaceTempView("incoming_rejects")
-        spark.sql(
-            f"MERGE INTO quarantine.{REJECTS_TABLE} t USING incoming_rejects s "
-            "ON t.file_sha256 = s.file_sha256 AND t.line_number = s.line_number "
-            "WHEN NOT MATCHED THEN INSERT *"
+    with staging_folder(settings, run_id, fmt.bronze_table) as staged:
+        parsed = _stage_all(new_files, fmt, run_id, now, staged)
+        reject_tables = [p.rejects for p in parsed if p.rejects is not None]
+        drifted = {header for p in parsed for header in p.unknown_headers}
+        rows_rejected = sum(t.num_rows for t in reject_tables)
+        # The rejects table exists from the first run on, empty or not: consumers can rely on it.
+        empty = ParsedFile(columns=[], unknown_headers=[], missing_columns=[])
+        rejects = to_spark(
+            spark,
+            pa.concat_tables(reject_tables) if reject_tables else rejects_to_arrow(empty, fmt, "", "", run_id, now),
         )
-    rows_written = sum(t.num_rows for t in good_tables)
-    if good_tables:
-        # Unknown columns make each file's `_extra` differ only in content, never in type.
-        good = pa.concat_tables(good_tables)
-        create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, to_spark(spark, good.slice(0, 0)))
-    if rows_written:  # files whose every line was rejected add no commit (Delta skips empty appends)
-        with staged_parquet(settings, good, run_id, fmt.bronze_table) as staged:
-            spark.read.parquet(str(staged)).write.format("delta").mode("append").option("userMetadata", run_id).save(
-                str(settings.table_dir("bronze", fmt.bronze_table))
+        create_table_if_absent(spark, settings, "quarantine", REJECTS_TABLE, rejects)
+        if reject_tables:
+            rejects.createOrReplaceTempView("incoming_rejects")
+            spark.sql(
+                f"MERGE INTO quarantine.{REJECTS_TABLE} t USING incoming_rejects s "
+                "ON t.file_sha256 = s.file_sha256 AND t.line_number = s.line_number "
+                "WHEN NOT MATCHED THEN INSERT *"
             )
-        appended = last_commit_rows(spark, f"bronze.{fmt.bronze_table}")
-        if appended != rows_written:
-            raise ReconciliationError(
-                f"bronze.{fmt.bronze_table}: parsed {rows_written} records but the append wrote {appended}"
-            )
+        rows_written = sum(p.good_rows for p in parsed)
+        if parsed:
+            # Unknown columns make each file's `_extra` differ only in content, never in type.
+            schema = to_arrow(empty, fmt, "", "", run_id, now)
+            create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, to_spark(spark, schema))
+        if rows_written:  # files whose every line was rejected add no commit (Delta skips empty appends)
+            target = str(settings.table_dir("bronze", fmt.bronze_table))
+            staged_rows = spark.read.parquet(str(staged))
+            staged_rows.write.format("delta").mode("append").option("userMetadata", run_id).save(target)
+            appended = last_commit_rows(spark, f"bronze.{fmt.bronze_table}")
+            if appended != rows_written:
+                raise ReconciliationError(
+                    f"bronze.{fmt.bronze_table}: parsed {rows_written} records but the append wrote {appended}"
+                )
     detail = f"{len(files) - skipped} new files, {skipped} already ingested"
     if dated_from or dated_to:
         detail += f" (files dated {dated_from or '…'} to {dated_to or '…'})"

@@ -46,6 +46,9 @@ CROSSWALK = "restricted.identity_crosswalk"
 # Lineage columns silver keeps; every other column starting with `_` is the framework's or a
 # standardiser's working column (raw values for the quarantine, ranges) and is dropped.
 LINEAGE = ("_source_table", "_source_record", "_record_hash", "_ingested_at")
+# The framework's columns the steps after classifying read; the version order and the raw values
+# the rules looked at are done with by then.
+OUTCOME = ("_rank", "_deleted", "_folded", "_rule_id", "_field", "_raw_value", "_message")
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,10 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     stands_for = F.coalesce(F.col("_folded"), F.lit(1)) if "_folded" in standard_rows.columns else F.lit(1)
     standard_rows = standard_rows.withColumn("_folded", stands_for)
     classified = classify(standardised, entity.keys, _with_residents(spark, settings, entity, standard_rows))
-    classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
+    # Kept for the counts, the audit and the writes: only the columns they read (building the cache
+    # is a large part of a big batch's time, and grows with every column kept).
+    kept = [c for c in classified.columns if not c.startswith("_") or c in LINEAGE or c in OUTCOME]
+    classified = classified.select(*kept).persist(StorageLevel.MEMORY_AND_DISK)
     outcome = (
         F.when(F.col("_rank") > 1, "superseded")
         .when(F.col("_deleted"), "cancelled")

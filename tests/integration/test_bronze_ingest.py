@@ -78,9 +78,11 @@ def test_a_damaged_file_quarantines_its_bad_lines_and_keeps_the_rest(spark, sett
     assert [tuple(r) for r in kept] == [(2, "121", ""), (5, "122", "复查")]
 
 
-def test_parsing_in_worker_processes_gives_what_parsing_in_process_gives(settings, generated, monkeypatch):
+def test_staging_in_worker_processes_gives_what_staging_in_process_gives(settings, generated, monkeypatch, tmp_path):
     import hashlib
     from datetime import UTC, datetime
+
+    import pyarrow.parquet as pq
 
     fmt = source_format("home_bp_devices")
     files = [
@@ -88,10 +90,16 @@ def test_parsing_in_worker_processes_gives_what_parsing_in_process_gives(setting
         for p in ingest_files.landed_files(settings, fmt)[:12]
     ]
     now = datetime.now(UTC)
-    in_process = list(ingest_files._parse_all(files, fmt, "run", now))
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    in_process = ingest_files._stage_all(files, fmt, "run", now, tmp_path / "a")
     monkeypatch.setattr(ingest_files, "PARALLEL_PARSE_BYTES", 0)
-    in_workers = list(ingest_files._parse_all(files, fmt, "run", now))
+    in_workers = ingest_files._stage_all(files, fmt, "run", now, tmp_path / "b")
     assert len(in_workers) == len(in_process) == 12
-    for (good_a, rejected_a, unknown_a), (good_b, rejected_b, unknown_b) in zip(in_process, in_workers, strict=True):
-        assert good_a.equals(good_b) and unknown_a == unknown_b
-        assert (rejected_a is None and rejected_b is None) or rejected_a.equals(rejected_b)
+    for a, b in zip(in_process, in_workers, strict=True):
+        assert a.good_rows == b.good_rows > 0 and a.unknown_headers == b.unknown_headers
+        assert (a.rejects is None and b.rejects is None) or a.rejects.equals(b.rejects)
+    # One Parquet file per delivered file, the same rows whichever process wrote it.
+    for _, _, sha in files:
+        staged_a, staged_b = (pq.read_table(tmp_path / side / f"{sha}.parquet") for side in "ab")
+        assert staged_a.equals(staged_b)
+    assert sum(pq.read_metadata(p).num_rows for p in (tmp_path / "b").iterdir()) == sum(s.good_rows for s in in_workers)

@@ -9,9 +9,14 @@ from report import markdown, stage_figures
 
 
 def _build(seconds, bronze_seconds, silver_seconds, jvm, total, files):
+    by_dag = {
+        "exam_system_ingest": {"jvm": 1.0, "python": 2.5},
+        "his_ingest": {"jvm": 2.0, "python": 0.5},
+        "silver_standardise": {"jvm": jvm, "python": 0.4},
+    }
     return {
         "seconds": seconds,
-        "memory_peak_gib": {"jvm": jvm, "python": total - jvm, "total": total},
+        "memory_peak_gib": {"jvm": jvm, "python": total - jvm, "total": total, "by_dag": by_dag},
         "dags": [
             {"dag": "exam_system_ingest", "state": "success", "seconds": bronze_seconds / 2},
             {"dag": "his_ingest", "state": "success", "seconds": bronze_seconds / 2},
@@ -72,9 +77,9 @@ def _report(residents):
 
 def test_stages_add_up_their_own_dags_and_steps():
     figures = stage_figures(_report(10)["full"])
-    assert figures["bronze"] == {"seconds": 40.0, "records": 1000}
-    assert figures["silver"] == {"seconds": 100.0, "records": 900}
-    assert figures["gold"] == {"seconds": 10.0, "records": 0}
+    assert figures["bronze"] == {"seconds": 40.0, "records": 1000, "peak": {"jvm": 2.0, "python": 2.5}}
+    assert figures["silver"] == {"seconds": 100.0, "records": 900, "peak": {"jvm": 3.0, "python": 0.4}}
+    assert figures["gold"] == {"seconds": 10.0, "records": 0, "peak": None}  # no sample while it ran
 
 
 def test_summary_row_relates_the_day_to_the_full_build_and_takes_the_higher_peak():
@@ -94,5 +99,8 @@ def test_a_stage_without_counted_records_shows_a_dash_and_the_days_slowest_steps
     gold = next(line for line in text.splitlines() if line.startswith("| gold |"))
     cells = [cell.strip() for cell in gold.strip("|").split("|")]
     assert cells[2:4] == ["–", "–"], "dbt counts no records: neither 0 records nor 0 records/s"
-    assert cells[5] == "–"
+    assert cells[4] == "–"  # no memory sampled while it ran
+    assert cells[6] == "–"
+    bronze = next(line for line in text.splitlines() if line.startswith("| bronze |"))
+    assert bronze.strip("|").split("|")[4].strip() == "2.0 / 2.5"  # each its highest over the stage's DAGs
     assert "Of the incremental day: silver.observations 30 s" in text
