@@ -3,8 +3,8 @@
 Idempotent per file: a file whose SHA-256 is already in bronze (or that was wholly rejected) is
 skipped, so re-running a batch adds nothing. Rejects are written first and merged on
 (file, line), then good rows are appended in one commit; a crash between the two is healed by the
-next run. Each file's good rows are staged as Parquet as soon as it is parsed (in worker processes
-when the backlog is large), so memory holds one file per worker, however long the backlog.
+next run. Files are parsed in chunks (in worker processes when the backlog is large), each chunk's
+good rows staged as one Parquet file, so memory holds one chunk per worker, however long the backlog.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from jobs.bronze.json_lines import parse_json_lines
 
 REJECTS_TABLE = "bronze_rejects"
 PARALLEL_PARSE_BYTES = 32 * 2**20  # below this, starting worker processes costs more than it saves
+STAGE_CHUNK_BYTES = 64 * 2**20  # delivered bytes parsed and staged together (a few hundred MB of Arrow)
 PARSERS = {"csv": parse_delimited, "jsonl": parse_json_lines}
 
 
@@ -147,46 +148,75 @@ def staging_folder(settings: Settings, run_id: str, name: str) -> Iterator[Path]
 
 @dataclass(frozen=True)
 class StagedFile:
-    """One parsed file: its good rows are staged as Parquet (the caller never holds them in memory,
-    so a backlog of any size parses in the memory of one file per worker), its rejects returned."""
+    """One parsed file: its good rows are staged as Parquet (the caller never holds them), its
+    rejects returned."""
 
     good_rows: int
     rejects: pa.Table | None
     unknown_headers: list[str]
 
 
-def stage_file(
-    path: Path, relative: str, sha: str, fmt: SourceFormat, run_id: str, now: datetime, staged: Path
-) -> StagedFile:
-    parsed = PARSERS[fmt.file_format](path.read_bytes(), fmt)
-    good = to_arrow(parsed, fmt, relative, sha, run_id, now)
-    if good.num_rows:
-        pq.write_table(good, staged / f"{sha}.parquet")
-    rejected = rejects_to_arrow(parsed, fmt, relative, sha, run_id, now) if parsed.rejects else None
-    return StagedFile(good.num_rows, rejected, parsed.unknown_headers)
+def stage_files(
+    files: list[tuple[Path, str, str]], fmt: SourceFormat, run_id: str, now: datetime, target: Path
+) -> list[StagedFile]:
+    """Parse a chunk of files and stage their good rows as one Parquet file at `target`."""
+    staged, good_tables = [], []
+    for path, relative, sha in files:
+        parsed = PARSERS[fmt.file_format](path.read_bytes(), fmt)
+        good = to_arrow(parsed, fmt, relative, sha, run_id, now)
+        good_tables.append(good)
+        rejected = rejects_to_arrow(parsed, fmt, relative, sha, run_id, now) if parsed.rejects else None
+        staged.append(StagedFile(good.num_rows, rejected, parsed.unknown_headers))
+    # Unknown columns make each file's `_extra` differ only in content, never in type.
+    rows = pa.concat_tables(good_tables)
+    if rows.num_rows:
+        pq.write_table(rows, target)
+    return staged
 
 
-def _stage_in_worker(args) -> StagedFile:
-    return stage_file(*args)
+def _stage_in_worker(args) -> list[StagedFile]:
+    return stage_files(*args)
+
+
+def chunks(files: list[tuple[Path, str, str]], max_bytes: int) -> list[list[tuple[Path, str, str]]]:
+    """Consecutive files, up to `max_bytes` of them a chunk (a larger file is a chunk of its own)."""
+    grouped: list[list[tuple[Path, str, str]]] = []
+    size = max_bytes
+    for file in files:
+        file_bytes = file[0].stat().st_size
+        if grouped and size + file_bytes <= max_bytes:
+            grouped[-1].append(file)
+            size += file_bytes
+        else:
+            grouped.append([file])
+            size = file_bytes
+    return grouped
 
 
 def _stage_all(
     new_files: list[tuple[Path, str, str]], fmt: SourceFormat, run_id: str, now: datetime, staged: Path
 ) -> list[StagedFile]:
-    """Parse and stage files in worker processes when there is enough to share out (parsing is pure
-    Python)."""
-    work = [(path, relative, sha, fmt, run_id, now, staged) for path, relative, sha in new_files]
+    """Parse and stage the files chunk by chunk, in worker processes when there is enough to share
+    out (parsing is pure Python). A chunk is one Parquet file: few files for Spark to read, and
+    memory for one chunk per worker, however long the backlog."""
     total_bytes = sum(path.stat().st_size for path, _, _ in new_files)
-    workers = min(os.cpu_count() or 1, len(work))
-    if workers < 2 or total_bytes < PARALLEL_PARSE_BYTES:
-        return [stage_file(*args) for args in work]
+    workers = min(os.cpu_count() or 1, len(new_files))
+    parallel = workers >= 2 and total_bytes >= PARALLEL_PARSE_BYTES
+    # In parallel, four chunks a worker at least: no worker is left alone with a long last chunk.
+    chunk_bytes = min(STAGE_CHUNK_BYTES, -(-total_bytes // (workers * 4))) if parallel else STAGE_CHUNK_BYTES
+    work = [
+        (chunk, fmt, run_id, now, staged / f"part-{i:05d}.parquet")
+        for i, chunk in enumerate(chunks(new_files, chunk_bytes))
+    ]
+    if not parallel:
+        return [file for args in work for file in stage_files(*args)]
     # forkserver: a clean process, never a fork of the JVM gateway's threads. A host program that
     # cannot start one (a script without a __main__ guard) gets the same result parsed in-process.
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            return list(pool.map(_stage_in_worker, work, chunksize=max(1, len(work) // (workers * 8))))
+            return [file for chunk in pool.map(_stage_in_worker, work) for file in chunk]
     except BrokenProcessPool:
-        return [stage_file(*args) for args in work]
+        return [file for args in work for file in stage_files(*args)]
 
 
 def _already_ingested(spark, settings: Settings, fmt: SourceFormat) -> set[str]:

@@ -94,12 +94,25 @@ def test_staging_in_worker_processes_gives_what_staging_in_process_gives(setting
     in_process = ingest_files._stage_all(files, fmt, "run", now, tmp_path / "a")
     monkeypatch.setattr(ingest_files, "PARALLEL_PARSE_BYTES", 0)
     in_workers = ingest_files._stage_all(files, fmt, "run", now, tmp_path / "b")
-    assert len(in_workers) == len(in_process) == 12
+    assert len(in_workers) == len(in_process) == 12  # one outcome per file, in the files' order
     for a, b in zip(in_process, in_workers, strict=True):
         assert a.good_rows == b.good_rows > 0 and a.unknown_headers == b.unknown_headers
         assert (a.rejects is None and b.rejects is None) or a.rejects.equals(b.rejects)
-    # One Parquet file per delivered file, the same rows whichever process wrote it.
-    for _, _, sha in files:
-        staged_a, staged_b = (pq.read_table(tmp_path / side / f"{sha}.parquet") for side in "ab")
-        assert staged_a.equals(staged_b)
-    assert sum(pq.read_metadata(p).num_rows for p in (tmp_path / "b").iterdir()) == sum(s.good_rows for s in in_workers)
+
+    def staged(side):
+        parts = sorted((tmp_path / side).iterdir())
+        return parts, pq.read_table(parts).sort_by([("_source_file", "ascending"), ("_record_number", "ascending")])
+
+    (one_part, rows_a), (parts, rows_b) = staged("a"), staged("b")
+    assert len(one_part) == 1 and len(parts) > 1  # shared out in chunks, each its own Parquet file
+    assert rows_a.equals(rows_b) and rows_a.num_rows == sum(s.good_rows for s in in_process)
+
+
+def test_chunks_keep_the_files_order_and_bound_their_bytes(tmp_path):
+    sizes = [5, 3, 4, 12, 1, 1]
+    files = []
+    for i, size in enumerate(sizes):
+        (tmp_path / f"f{i}").write_bytes(b"x" * size)
+        files.append((tmp_path / f"f{i}", f"f{i}", str(i)))
+    grouped = ingest_files.chunks(files, 8)
+    assert [[sha for _, _, sha in chunk] for chunk in grouped] == [["0", "1"], ["2"], ["3"], ["4", "5"]]
