@@ -275,8 +275,7 @@ def run(
                 "WHEN NOT MATCHED THEN INSERT *"
             )
         rows_written = sum(p.good_rows for p in parsed)
-        if parsed:
-            # Unknown columns make each file's `_extra` differ only in content, never in type.
+        if parsed:  # the table's schema: every file's, whatever columns it delivered
             schema = to_arrow(empty, fmt, "", "", run_id, now)
             create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, to_spark(spark, schema))
         if rows_written:  # files whose every line was rejected add no commit (Delta skips empty appends)
