@@ -103,7 +103,7 @@ def run_duckdb(settings, chain: list[dict], sources: list[tuple[str, str]], out_
     for schema, table in sources:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         # Silver tables carry deletion vectors, which only delta-rs's DataFusion reader honours.
-        delta = DeltaTable(str(settings.table_dir(schema, table)))
+        delta = DeltaTable(settings.table_location(schema, table))
         arrow = pa.RecordBatchReader.from_stream(QueryBuilder().register("t", delta).execute("SELECT * FROM t"))
         connection.register(f"{schema}__{table}", arrow.read_all())
         connection.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT * FROM {schema}__{table}")
@@ -151,7 +151,7 @@ def bench(home: Path, residents: int, repeat: int) -> dict:
     duckdb_seconds = min(run_duckdb(settings, chain, sources, scratch / "duckdb") for _ in range(repeat))
     rows = same_rows(spark, scratch / "spark", scratch / "duckdb")
     source_rows = {
-        f"{s}.{t}": spark.read.format("delta").load(str(settings.table_dir(s, t))).count() for s, t in sources
+        f"{s}.{t}": spark.read.format("delta").load(settings.table_location(s, t)).count() for s, t in sources
     }
     shutil.rmtree(scratch, ignore_errors=True)
     return {

@@ -31,8 +31,8 @@ def bench_gold(residents: int, as_of: str) -> dict:
     from healthlake.settings import get_settings
 
     settings = get_settings()
-    shutil.rmtree(settings.layer_dir("gold"), ignore_errors=True)
-    shutil.rmtree(settings.layer_dir("staging"), ignore_errors=True)
+    shutil.rmtree(settings.layer_location("gold"), ignore_errors=True)
+    shutil.rmtree(settings.layer_location("staging"), ignore_errors=True)
     started = time.monotonic()
     outcome = dbt.build(settings)
     seconds = time.monotonic() - started

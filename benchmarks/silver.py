@@ -31,10 +31,10 @@ def bench_silver(residents: int, his_port: int) -> dict:
     from healthlake.settings import get_settings
 
     settings = get_settings()
-    for path in (settings.layer_dir("silver"), settings.layer_dir("restricted")):
+    for path in (settings.layer_location("silver"), settings.layer_location("restricted")):
         shutil.rmtree(path, ignore_errors=True)
-    shutil.rmtree(settings.table_dir("quarantine", "silver_rejects"), ignore_errors=True)
-    shutil.rmtree(settings.table_dir("quarantine", "icd10_unmapped"), ignore_errors=True)
+    shutil.rmtree(settings.table_location("quarantine", "silver_rejects"), ignore_errors=True)
+    shutil.rmtree(settings.table_location("quarantine", "icd10_unmapped"), ignore_errors=True)
 
     from healthlake.spark import get_spark
     from healthlake.synth.truth import linkage_scores, record_people

@@ -52,11 +52,11 @@ def actor() -> str:
 
 
 def ensure_table(spark: SparkSession, settings: Settings) -> None:
-    if catalog.is_delta_table(settings.table_dir("audit", "events")):
+    if catalog.is_delta_table(settings, "audit", "events"):
         catalog.register(spark, settings, "audit", "events")
         return
     catalog.ensure_schema(spark, settings, "audit")
-    location = str(settings.table_dir("audit", "events")).replace("'", "\\'")
+    location = settings.table_location("audit", "events").replace("'", "\\'")
     try:
         spark.sql(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ({SCHEMA}) USING delta LOCATION '{location}' TBLPROPERTIES ("
@@ -67,7 +67,7 @@ def ensure_table(spark: SparkSession, settings: Settings) -> None:
         )
     except Exception:
         # Another process created it first (two tasks starting at once): use theirs.
-        if not catalog.is_delta_table(settings.table_dir("audit", "events")):
+        if not catalog.is_delta_table(settings, "audit", "events"):
             raise
         catalog.register(spark, settings, "audit", "events")
 

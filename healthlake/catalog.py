@@ -1,4 +1,4 @@
-"""The shared catalog: the warehouse directory is the source of truth.
+"""The shared catalog: the warehouse (a directory, or a bucket) is the source of truth.
 
 Every table is a Delta table at `<warehouse>/<schema>/<table>`, and each Spark session (jobs, dbt,
 `healthlake sql`) registers what it finds there when it starts. Delta's transaction log arbitrates
@@ -9,9 +9,9 @@ time; an embedded Hive metastore on Derby would admit one process only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from healthlake import storage
 from healthlake.settings import LAYERS, Settings
 
 if TYPE_CHECKING:
@@ -22,31 +22,32 @@ def _sql_path(path) -> str:
     return str(path).replace("'", "\\'")
 
 
-def is_delta_table(path: Path) -> bool:
-    """A directory with at least one committed Delta version (an aborted first write leaves none)."""
-    log = path / "_delta_log"
-    return log.is_dir() and (any(log.glob("*.json")) or any(log.glob("*.checkpoint*.parquet")))
+def is_delta_table(settings: Settings, layer: str, table: str) -> bool:
+    return storage.is_delta_table(settings, settings.table_location(layer, table))
 
 
 def discover(settings: Settings, layers: Iterable[str] = LAYERS) -> dict[str, list[str]]:
-    """Schemas and the Delta tables under each, as found on disk."""
-    found: dict[str, list[str]] = {}
-    for layer in layers:
-        layer_dir = settings.layer_dir(layer)
-        found[layer] = sorted(p.name for p in layer_dir.iterdir() if is_delta_table(p)) if layer_dir.is_dir() else []
-    return found
+    """Schemas and the Delta tables under each, as found in the warehouse."""
+    return {
+        layer: [
+            table
+            for table in storage.child_names(settings, settings.layer_location(layer))
+            if is_delta_table(settings, layer, table)
+        ]
+        for layer in layers
+    }
 
 
 def ensure_schema(spark: SparkSession, settings: Settings, layer: str) -> None:
-    settings.layer_dir(layer).mkdir(parents=True, exist_ok=True)
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {layer} LOCATION '{_sql_path(settings.layer_dir(layer))}'")
+    storage.make_dirs(settings, settings.layer_location(layer))
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {layer} LOCATION '{_sql_path(settings.layer_location(layer))}'")
 
 
 def register(spark: SparkSession, settings: Settings, layer: str, table: str) -> None:
     """Make an existing Delta directory visible as `<layer>.<table>` in this session."""
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {layer}.{table} USING delta "
-        f"LOCATION '{_sql_path(settings.table_dir(layer, table))}'"
+        f"LOCATION '{_sql_path(settings.table_location(layer, table))}'"
     )
 
 

@@ -12,9 +12,9 @@ import sys
 import time
 from datetime import date
 
-from healthlake.endpoint_jar import BuildError
 from healthlake.his_database import HisUnavailableError
 from healthlake.jars import JarsMissingError
+from healthlake.jvm_jar import BuildError
 from healthlake.pipeline import FILE_INGEST_DAGS
 from healthlake.schemas import database_source
 from healthlake.settings import REPO_ROOT, SettingsError, get_settings

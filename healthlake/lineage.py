@@ -30,7 +30,7 @@ class JobResult:
 
 
 def table_exists(settings: Settings, layer: str, table: str) -> bool:
-    return catalog.is_delta_table(settings.table_dir(layer, table))
+    return catalog.is_delta_table(settings, layer, table)
 
 
 # Table properties of a ledger: a small table every step appends a few rows to and readers scan
@@ -58,7 +58,7 @@ def create_table_if_absent(
         catalog.register(spark, settings, layer, table)
         return
     catalog.ensure_schema(spark, settings, layer)
-    df.limit(0).write.format("delta").options(**properties).save(str(settings.table_dir(layer, table)))
+    df.limit(0).write.format("delta").options(**properties).save(settings.table_location(layer, table))
     catalog.register(spark, settings, layer, table)
 
 

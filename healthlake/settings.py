@@ -84,6 +84,11 @@ class Settings:
     sql_host: str = "127.0.0.1"
     sql_port: int = 10000
     sql_user: str = ""
+    warehouse_url: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key_env: str | None = field(default=None, repr=False)
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
     sql_password_env: str | None = field(default=None, repr=False)
@@ -146,6 +151,14 @@ class Settings:
             # The account `healthlake beeline` signs in with (default: the operating-system user), and its
             # password (or `healthlake sql-account add --password-stdin` reads it); beeline asks when unset.
             sql_user=os.environ.get("HEALTHLAKE_SQL_USER", ""),
+            # Where the Delta tables live: a directory (default HEALTHLAKE_HOME/warehouse, or a shared
+            # volume), or S3-compatible object storage as s3a://bucket/prefix (README "Object storage").
+            warehouse_url=os.environ.get("HEALTHLAKE_WAREHOUSE", ""),
+            # The object store's address (MinIO, Ceph, ...; empty: AWS S3 itself) and credentials.
+            s3_endpoint=os.environ.get("HEALTHLAKE_S3_ENDPOINT", ""),
+            s3_region=os.environ.get("HEALTHLAKE_S3_REGION", "us-east-1"),
+            s3_access_key=os.environ.get("HEALTHLAKE_S3_ACCESS_KEY", ""),
+            s3_secret_key_env=os.environ.get("HEALTHLAKE_S3_SECRET_KEY") or None,
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
             sql_password_env=os.environ.get("HEALTHLAKE_SQL_PASSWORD") or None,
@@ -157,8 +170,13 @@ class Settings:
         return self.home / "landing"
 
     @property
-    def warehouse_dir(self) -> Path:
-        return self.home / "warehouse"
+    def warehouse(self) -> str:
+        """The warehouse's location: a local path, or an s3a:// URL."""
+        return self.warehouse_url.rstrip("/") or str(self.home / "warehouse")
+
+    @property
+    def is_object_storage(self) -> bool:
+        return self.warehouse.startswith("s3a://")
 
     @property
     def airflow_home(self) -> Path:
@@ -203,11 +221,11 @@ class Settings:
     def is_local(self) -> bool:
         return self.spark_master.startswith("local")
 
-    def layer_dir(self, layer: str) -> Path:
-        return self.warehouse_dir / layer
+    def layer_location(self, layer: str) -> str:
+        return f"{self.warehouse}/{layer}"
 
-    def table_dir(self, layer: str, table: str) -> Path:
-        return self.layer_dir(layer) / table
+    def table_location(self, layer: str, table: str) -> str:
+        return f"{self.warehouse}/{layer}/{table}"
 
     # --- secrets --------------------------------------------------------------------------------
     def pseudonym_key(self) -> bytes:
@@ -243,6 +261,11 @@ class Settings:
                 f"No HIS database password: set HEALTHLAKE_HIS_PASSWORD, or start the embedded server "
                 f"with `scripts/postgres.sh start` (it keeps one in {password_file})."
             ) from None
+
+    def s3_secret_key(self) -> str:
+        if self.s3_secret_key_env:
+            return self.s3_secret_key_env
+        raise SettingsError(f"HEALTHLAKE_WAREHOUSE={self.warehouse} is object storage: set HEALTHLAKE_S3_SECRET_KEY.")
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for every Airflow process: its home, SQLite database and our DAG folder."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthlake import catalog
+from healthlake import catalog, storage
 from healthlake.jars import cached_jars
 from healthlake.settings import LAYERS, Settings
 
@@ -23,16 +23,27 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 last_start_seconds: float | None = None
 
 
+def session_jars(settings: Settings, extra_jars: Sequence[Path] = ()) -> list[Path]:
+    """The cached Maven jars, healthlake's own classes when the warehouse is object storage (its
+    Delta log store), and `extra_jars`, each once."""
+    jars = [*cached_jars(settings)]
+    if settings.is_object_storage:
+        from healthlake.jvm_jar import healthlake_jar
+
+        jars.append(healthlake_jar(settings))
+    return list(dict.fromkeys([*jars, *extra_jars]))
+
+
 def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: Sequence[str] = ()) -> dict[str, str]:
     """The session configuration, kept as data so tests and docs can show it."""
     conf = {
-        "spark.jars": ",".join(str(j) for j in [*cached_jars(settings), *extra_jars]),
+        "spark.jars": ",".join(str(j) for j in session_jars(settings, extra_jars)),
         "spark.sql.extensions": ",".join(["io.delta.sql.DeltaSparkSessionExtension", *extensions]),
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # The catalog is the warehouse directory itself (see healthlake.catalog): no metastore
         # process, so concurrent sessions never contend for a lock.
         "spark.sql.catalogImplementation": "in-memory",
-        "spark.sql.warehouse.dir": str(settings.warehouse_dir),
+        "spark.sql.warehouse.dir": settings.warehouse,
         # The network's institutions all run on Beijing time; timestamps are shown in it.
         "spark.sql.session.timeZone": "Asia/Shanghai",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
@@ -59,6 +70,7 @@ def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: 
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         # The driver's log4j file goes in PYSPARK_SUBMIT_ARGS (its JVM starts before any conf is read).
         "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
+        **storage.hadoop_options(settings),
     }
     if not settings.is_local:
         # Client mode: the driver stays in the Airflow task (or CLI) and the executors come to it.
@@ -84,7 +96,7 @@ def get_spark(
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    storage.make_dirs(settings, settings.warehouse)
     if settings.is_local:
         # Local mode needs no routable address; binding loopback also silences Spark's warning.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -92,7 +104,7 @@ def get_spark(
     # `extra_jars`) on its class path: spark.jars reach only Spark's own class loader, while the Thrift
     # server's threads and Hadoop's Configuration.getClass use the JVM's. Always set, never inherited:
     # a parent process's value (a test run's, say) would leave out this session's extra jars.
-    driver_classpath = ":".join(str(j) for j in [*cached_jars(settings), *extra_jars])
+    driver_classpath = ":".join(str(j) for j in session_jars(settings, extra_jars))
     os.environ["PYSPARK_SUBMIT_ARGS"] = (
         f"--driver-class-path {driver_classpath} "
         f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell"

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from healthlake import audit, catalog, sql_accounts
-from healthlake.endpoint_jar import AUTHENTICATOR, EXTENSION, endpoint_jar
+from healthlake.jvm_jar import AUTHENTICATOR, EXTENSION, healthlake_jar
 from healthlake.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def serve(settings: Settings, ready=print) -> None:
             "the SQL endpoint has no accounts yet: add one with `healthlake sql-account add NAME --role analyst` "
             f"(roles: {', '.join(sql_accounts.ROLES)})"
         )
-    jar = endpoint_jar(settings)
+    jar = healthlake_jar(settings)
     spark = get_spark(settings, app_name="healthlake-sql-server", extra_jars=[jar], extensions=[EXTENSION])
     audit.ensure_table(spark, settings)
     system = spark._jvm.java.lang.System
@@ -61,7 +61,7 @@ def serve(settings: Settings, ready=print) -> None:
         "healthlake.sql.roles": sql_accounts.roles_property(),
         "healthlake.sql.restricted": sql_accounts.restricted_property(),
         "healthlake.sql.auditLog": str(audit_log_file(settings)),
-        "healthlake.sql.warehouse": str(settings.warehouse_dir),
+        "healthlake.sql.warehouse": settings.warehouse,
         # HiveServer2 builds the authenticator from a HiveConf of its own, which reads system properties.
         "hive.server2.custom.authentication.class": AUTHENTICATOR,
     }

@@ -155,7 +155,7 @@ def run(spark: SparkSession, settings: Settings, table: str, run_id: str, source
     rows_new = new_versions.count()
     if rows_new:
         new_versions.write.format("delta").mode("append").option("userMetadata", run_id).save(
-            str(settings.table_dir("bronze", target))
+            settings.table_location("bronze", target)
         )
         appended = last_commit_rows(spark, f"bronze.{target}")
         if appended != rows_new:
@@ -177,4 +177,4 @@ def _log_extract(spark, settings, source, table, extract_id, window, rows_read, 
         "rows_read long, rows_added long, run_id string, extracted_at timestamp",
     )
     create_table_if_absent(spark, settings, "bronze", log, row, LEDGER)
-    row.write.format("delta").mode("append").save(str(settings.table_dir("bronze", log)))
+    row.write.format("delta").mode("append").save(settings.table_location("bronze", log))

@@ -279,7 +279,7 @@ def run(
             schema = to_arrow(empty, fmt, "", "", run_id, now)
             create_table_if_absent(spark, settings, "bronze", fmt.bronze_table, to_spark(spark, schema))
         if rows_written:  # files whose every line was rejected add no commit (Delta skips empty appends)
-            target = str(settings.table_dir("bronze", fmt.bronze_table))
+            target = settings.table_location("bronze", fmt.bronze_table)
             staged_rows = spark.read.parquet(str(staged))
             staged_rows.write.format("delta").mode("append").option("userMetadata", run_id).save(target)
             appended = last_commit_rows(spark, f"bronze.{fmt.bronze_table}")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
@@ -36,7 +35,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from healthlake import audit, catalog, erasure
+from healthlake import audit, catalog, erasure, storage
 from healthlake.lineage import table_exists
 from healthlake.settings import RESTRICTED_LAYERS, Settings
 from jobs.silver.identity import IDENTITY_SOURCES
@@ -87,7 +86,7 @@ def footprint(spark: SparkSession, settings: Settings, resident_key: str) -> Foo
         return found
     rows = (
         spark.read.format("delta")
-        .load(str(settings.table_dir(*CROSSWALK)))
+        .load(settings.table_location(*CROSSWALK))
         .where(F.col("resident_key") == resident_key)
         .select("source", "source_record_id", "name", "id_number", "phone")
         .collect()
@@ -103,7 +102,7 @@ def footprint(spark: SparkSession, settings: Settings, resident_key: str) -> Foo
 
 
 def _read(spark: SparkSession, settings: Settings, layer: str, table: str) -> DataFrame:
-    return spark.read.format("delta").load(str(settings.table_dir(layer, table)))
+    return spark.read.format("delta").load(settings.table_location(layer, table))
 
 
 def _ids(df: DataFrame, column: str) -> list:
@@ -170,16 +169,17 @@ def in_history(
     """Whether the table's files still hold the resident although its current version does not:
     rows a DELETE or MERGE removed stay in files not yet vacuumed (or hidden by deletion vectors),
     and the log's commits keep the min/max statistics of files long vacuumed."""
-    path = settings.table_dir(layer, table)
+    location = settings.table_location(layer, table)
     pattern = found.pattern
     if pattern is not None:
-        for commit in (path / "_delta_log").glob("*.json"):
-            if pattern.search(commit.read_text(encoding="utf-8", errors="replace")):
+        log = f"{location}/_delta_log"
+        for commit in storage.file_names(settings, log):
+            if commit.endswith(".json") and pattern.search(storage.read_text(settings, f"{log}/{commit}")):
                 return True
-    if not any(path.glob("*.parquet")):
+    if not any(name.endswith(".parquet") for name in storage.file_names(settings, location)):
         return False
     # Every data file, current or not; Spark's file listing skips _delta_log and hidden files.
-    files = spark.read.option("mergeSchema", "true").parquet(str(path))
+    files = spark.read.option("mergeSchema", "true").parquet(location)
     condition = row_condition(files, layer, found, record_hashes, bronze)
     return condition is not None and files.where(condition).limit(1).count() > 0
 
@@ -221,20 +221,21 @@ def _with_new_checksums(df: DataFrame, sha_column: str, renamed: dict[str, str])
 
 def rewrite_without_history(spark: SparkSession, settings: Settings, layer: str, table: str, keep: DataFrame) -> None:
     """Replace the table by a new Delta table holding `keep`: no old versions, no old log entries."""
-    path = settings.table_dir(layer, table)
-    work = settings.home / "tmp" / "forget" / layer
-    fresh, old = work / f"{table}.new", work / f"{table}.old"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
-    properties = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
-    keep.write.format("delta").save(str(fresh))
+    location = settings.table_location(layer, table)
+    # Beside the table (same disk or bucket), where no table is looked for.
+    work = f"{settings.warehouse}/_forget/{layer}"
+    fresh, old = f"{work}/{table}.new", f"{work}/{table}.old"
+    storage.delete_tree(settings, fresh)
+    storage.delete_tree(settings, old)
+    storage.make_dirs(settings, work)
+    properties = spark.sql(f"DESCRIBE DETAIL delta.`{location}`").first()["properties"] or {}
+    keep.write.format("delta").save(fresh)
     if properties:
         settings_sql = ", ".join(f"'{k}' = '{v}'" for k, v in sorted(properties.items()))
         spark.sql(f"ALTER TABLE delta.`{fresh}` SET TBLPROPERTIES ({settings_sql})")
-    path.rename(old)
-    fresh.rename(path)
-    shutil.rmtree(old)
+    storage.move_tree(settings, location, old)
+    storage.move_tree(settings, fresh, location)
+    storage.delete_tree(settings, old)
     # This session's cached snapshot of the old table must not be read again.
     spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
     if spark.catalog.tableExists(f"{layer}.{table}"):

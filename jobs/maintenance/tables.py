@@ -65,7 +65,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str, layer: str) -> Job
         rows.append((run_id, measured_at, f"{layer}.{table}", *stats))
     if rows:
         create_table_if_absent(spark, settings, "quality", "table_stats", spark.createDataFrame([], STATS_SCHEMA))
-        stats_path = str(settings.table_dir("quality", "table_stats"))
+        stats_path = settings.table_location("quality", "table_stats")
         spark.createDataFrame(rows, STATS_SCHEMA).write.format("delta").mode("append").save(stats_path)
     compacted = sum(r[6] for r in rows)
     vacuumed = sum(r[7] for r in rows)

@@ -75,7 +75,7 @@ def refresh_unmapped(spark: SparkSession, settings: Settings) -> None:
         F.max("_quarantined_at").alias("last_seen"),
     )  # fmt: skip
     listing.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
-        str(settings.table_dir("quarantine", "icd10_unmapped"))
+        settings.table_location("quarantine", "icd10_unmapped")
     )
     from healthlake import catalog
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 HEALTHLAKE = str(Path(sys.executable).with_name("healthlake"))
 POSTGRES = Path(__file__).parents[2] / "scripts" / "postgres.sh"
 _his_ports: dict[Path, str] = {}
@@ -57,3 +59,82 @@ def stop(server: subprocess.Popen) -> int:
     """SIGTERM to the whole group (the JVM and Airflow's helpers too), as a service manager does."""
     os.killpg(server.pid, signal.SIGTERM)
     return server.wait(timeout=60)
+
+
+def object_store(bucket: str = "healthlake") -> tuple[subprocess.Popen, dict[str, str]]:
+    """An S3-compatible server on loopback (moto's, with conditional PUTs as S3 and MinIO have them),
+    with one bucket, and the settings that put a home's warehouse in it."""
+    import time
+
+    import boto3
+
+    # The s3a jars (~690 MB, once into the jar cache), in a process of its own: fetching starts a
+    # Spark session, which must not be this test process's.
+    fetched = subprocess.run(
+        [sys.executable, "-m", "healthlake.jars", "--object-storage"], capture_output=True, text=True, timeout=900
+    )
+    if fetched.returncode != 0:
+        raise RuntimeError(fetched.stdout[-2000:] + fetched.stderr[-2000:])
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {
+        "HEALTHLAKE_WAREHOUSE": f"s3a://{bucket}/warehouse",
+        "HEALTHLAKE_S3_ENDPOINT": endpoint,
+        "HEALTHLAKE_S3_ACCESS_KEY": "test-access-key-id",
+        "HEALTHLAKE_S3_SECRET_KEY": "test-secret-access-key",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=env["HEALTHLAKE_S3_ACCESS_KEY"],
+        aws_secret_access_key=env["HEALTHLAKE_S3_SECRET_KEY"],
+        region_name="us-east-1",
+    )
+    for _ in range(100):
+        try:
+            client.create_bucket(Bucket=bucket)
+            return server, env
+        except Exception:  # not listening yet
+            time.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"the object store on {endpoint} did not start")
+
+
+def read_delta(location: str, env: dict[str, str]) -> pd.DataFrame:
+    """A Delta table read by delta-rs (no JVM), from a directory or from the object store in `env`."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, QueryBuilder
+
+    options = {}
+    if location.startswith("s3a://"):
+        location = "s3://" + location[len("s3a://") :]
+        options = {
+            "AWS_ENDPOINT_URL": env["HEALTHLAKE_S3_ENDPOINT"],
+            "AWS_ACCESS_KEY_ID": env["HEALTHLAKE_S3_ACCESS_KEY"],
+            "AWS_SECRET_ACCESS_KEY": env["HEALTHLAKE_S3_SECRET_KEY"],
+            "AWS_REGION": "us-east-1",
+            "AWS_ALLOW_HTTP": "true",
+        }
+    # Through DataFusion: it reads deletion vectors, and leaves no S3 client behind to abort at exit.
+    table = DeltaTable(location, storage_options=options)
+    arrow = pa.table(QueryBuilder().register("t", table).execute("SELECT * FROM t").read_all())
+    return arrow.cast(pa.schema([field.with_type(_without_views(field.type)) for field in arrow.schema])).to_pandas()
+
+
+def _without_views(arrow_type):
+    """DataFusion hands strings out as string views, which pandas cannot take inside lists."""
+    import pyarrow as pa
+
+    if pa.types.is_string_view(arrow_type):
+        return pa.string()
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return pa.list_(_without_views(arrow_type.value_type))
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([field.with_type(_without_views(field.type)) for field in arrow_type])
+    return arrow_type

@@ -1,6 +1,6 @@
 """The whole pipeline on a Spark standalone master and worker on loopback, started by the project's
-script, against the same pipeline in local mode: only HEALTHLAKE_SPARK_MASTER differs, and every
-mart comes out the same."""
+script, and with its tables in S3-compatible object storage, against the same pipeline in local
+mode: only HEALTHLAKE_SPARK_MASTER (or HEALTHLAKE_WAREHOUSE) differs, and every mart comes out the same."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import destroy_his, free_port, healthlake
+from helpers import destroy_his, free_port, healthlake, object_store, read_delta, stop
 
 from healthlake import dbt_graph
 
@@ -90,3 +90,31 @@ def test_the_whole_pipeline_on_the_cluster_builds_the_same_marts_as_local_mode(c
         pd.testing.assert_frame_equal(on_cluster_, on_local, obj=f"gold.{name}")
         compared += len(on_local)
     assert compared > 1000
+
+
+def test_the_whole_pipeline_with_its_tables_in_object_storage_builds_the_same_marts(local_home, tmp_path_factory):
+    home = tmp_path_factory.mktemp("object-storage")
+    server, in_bucket = object_store()
+    try:
+        _generate(home)
+        done = healthlake(home, *JOBS, timeout=2400, **in_bucket, **SAME)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        # No table was written to the home's disk: the warehouse is the bucket.
+        assert not (home / "warehouse").exists()
+
+        def mart(location: str, env: dict[str, str]) -> pd.DataFrame:
+            frame = read_delta(location, env)
+            frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE]).astype(str)
+            return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+        compared = 0
+        for name in sorted(set(dbt_graph.marts()) - {"dq_scorecard"}):
+            on_disk = mart(str(local_home / "warehouse" / "gold" / name), {})
+            in_object_storage = mart(f"{in_bucket['HEALTHLAKE_WAREHOUSE']}/gold/{name}", in_bucket)
+            assert len(on_disk) > 0, name
+            pd.testing.assert_frame_equal(in_object_storage, on_disk, obj=f"gold.{name}")
+            compared += len(on_disk)
+        assert compared > 1000
+    finally:
+        stop(server)
+        destroy_his(home)

@@ -16,8 +16,8 @@ from healthlake.settings import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker" / "compose.yaml"
 AIRFLOW = {"airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
-ONE_SHOT = {"airflow-init", "sql-init"}  # run to completion before the services that need them
-HEALTHLAKE_IMAGE = AIRFLOW | ONE_SHOT | {"spark-master", "spark-worker", "sql-server"}
+ONE_SHOT = {"airflow-init", "sql-init", "minio-init"}  # run to completion before the services that need them
+HEALTHLAKE_IMAGE = AIRFLOW | {"airflow-init", "sql-init", "spark-master", "spark-worker", "sql-server"}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def services() -> dict:
 
 
 def test_the_cluster_has_every_service(services):
-    assert set(services) == HEALTHLAKE_IMAGE | {"postgres"}
+    assert set(services) == HEALTHLAKE_IMAGE | {"postgres", "minio", "minio-init"}
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
@@ -40,6 +40,7 @@ def test_airflow_waits_for_its_database_and_migration(services):
         assert services[name]["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "airflow-init": {"condition": "service_completed_successfully"},
+            "minio-init": {"condition": "service_completed_successfully"},
         }, name
     url = services["airflow-scheduler"]["environment"]["HEALTHLAKE_AIRFLOW_DATABASE_URL"]
     assert url.startswith("postgresql+psycopg://airflow:${AIRFLOW_DB_PASSWORD:?")
@@ -59,11 +60,24 @@ def test_one_image_one_lake_one_environment(services):
     assert first["environment"]["HEALTHLAKE_SPARK_MASTER"] == "spark://spark-master:7077"
 
 
+def test_the_tables_live_in_the_object_store_the_compose_file_starts(services):
+    environment = services["airflow-scheduler"]["environment"]
+    bucket = services["minio-init"]["environment"]["BUCKET"]
+    assert environment["HEALTHLAKE_WAREHOUSE"] == f"s3a://{bucket}/warehouse"
+    assert environment["HEALTHLAKE_S3_ENDPOINT"].endswith("http://minio:9000}")
+    # MinIO's account is the one the drivers sign in with, both from the environment.
+    assert services["minio"]["environment"]["MINIO_ROOT_USER"] == environment["HEALTHLAKE_S3_ACCESS_KEY"]
+    assert services["minio"]["environment"]["MINIO_ROOT_PASSWORD"] == environment["HEALTHLAKE_S3_SECRET_KEY"]
+    assert services["minio-init"]["depends_on"] == {"minio": {"condition": "service_healthy"}}
+    for writer in ("airflow-scheduler", "sql-server"):
+        assert services[writer]["depends_on"]["minio-init"] == {"condition": "service_completed_successfully"}
+
+
 def test_no_secret_is_written_in_the_file(services):
     for name, service in services.items():
         for key, value in service.get("environment", {}).items():
             if re.search(r"PASSWORD|SECRET|_KEY$", key):
-                from_environment = re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", str(value))
+                from_environment = re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]+\}", str(value))
                 assert from_environment, f"{name}: {key} must come from the environment"
 
 
@@ -87,6 +101,10 @@ def test_every_healthlake_command_parses(services):
 def test_the_image_installs_with_the_set_up_script_and_copies_what_exists():
     dockerfile = (REPO_ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
     assert "RUN scripts/setup.sh" in dockerfile
+    # The s3a jars and healthlake's JVM classes (the SQL endpoint's checks, the object-storage log
+    # store) are in the image; compiling those needs a JDK, not only a JRE.
+    assert "healthlake.jars --object-storage" in dockerfile and "healthlake.jvm_jar" in dockerfile
+    assert "openjdk-17-jdk-headless" in dockerfile
     for line in dockerfile.splitlines():
         if line.startswith("COPY "):
             for source in shlex.split(line)[1:-1]:

@@ -9,9 +9,24 @@ from healthlake.settings import Settings, SettingsError
 def test_home_and_layout_follow_healthlake_home(monkeypatch, tmp_path):
     monkeypatch.setenv("HEALTHLAKE_HOME", str(tmp_path))
     settings = Settings.from_env()
-    assert settings.warehouse_dir == tmp_path / "warehouse"
+    assert settings.table_location("gold", "x") == f"{tmp_path}/warehouse/gold/x"
+    assert not settings.is_object_storage
     assert settings.airflow_env()["AIRFLOW_HOME"] == str(tmp_path / "airflow")
     assert settings.is_local
+
+
+def test_object_storage_is_one_variable_and_its_jars_are_their_own_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("HEALTHLAKE_HOME", str(tmp_path))
+    monkeypatch.setenv("HEALTHLAKE_WAREHOUSE", "s3a://lake/warehouse/")
+    monkeypatch.delenv("HEALTHLAKE_S3_SECRET_KEY", raising=False)
+    settings = Settings.from_env()
+    assert settings.is_object_storage
+    assert settings.table_location("gold", "x") == "s3a://lake/warehouse/gold/x"
+    with pytest.raises(SettingsError, match="HEALTHLAKE_S3_SECRET_KEY"):
+        settings.s3_secret_key()
+    sets = jars._jar_sets(settings)
+    assert [cache.name for cache, _ in sets[1:]] == ["object-storage"]
+    assert sets[1][1] == [f"org.apache.hadoop:hadoop-aws:{jars._bundled_versions()['hadoop-client-api']}"]
 
 
 def test_cluster_master_is_one_variable(monkeypatch):
@@ -49,7 +64,7 @@ def test_missing_jar_cache_says_how_to_fix_it(monkeypatch, tmp_path):
 
 
 def test_cached_jars_never_shadow_the_ones_spark_ships(settings):
-    bundled = jars._bundled_artifacts()
+    bundled = set(jars._bundled_versions())
     cached = [p.name for p in jars.cached_jars(settings)]
     assert any(name.startswith("io.delta_delta-spark") for name in cached)
     assert not [name for name in cached if jars._ivy_artifact(name) in bundled]

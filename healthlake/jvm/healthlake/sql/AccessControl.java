@@ -160,23 +160,30 @@ public final class AccessControl implements Function1<SparkSessionExtensions, Bo
     List<String> paths = new ArrayList<>();
     if (leaf instanceof LogicalRelation relation && relation.relation() instanceof HadoopFsRelation files) {
       for (org.apache.hadoop.fs.Path path : CollectionConverters.asJava(files.location().rootPaths())) {
-        paths.add(path.toUri().getPath());
+        paths.add(location(path));
       }
       return paths;
     }
     if (leaf instanceof DataSourceV2Relation relation) {
       // A table without an identifier is read by path; Delta names such a table delta.`/its/path`.
       Matcher path = Pattern.compile("`([^`]+)`").matcher(relation.table().name());
-      paths.add(path.find() ? new org.apache.hadoop.fs.Path(path.group(1)).toUri().getPath() : relation.table().name());
+      paths.add(path.find() ? location(new org.apache.hadoop.fs.Path(path.group(1))) : relation.table().name());
       return paths;
     }
     return null;
   }
 
+  /** scheme://authority/path, so that a path in another bucket is not taken for the warehouse's. */
+  private static String location(org.apache.hadoop.fs.Path path) {
+    java.net.URI uri = path.toUri();
+    String scheme = uri.getScheme() == null ? "file" : uri.getScheme();
+    String authority = uri.getAuthority() == null ? "" : uri.getAuthority();
+    return scheme + "://" + authority + uri.getPath();
+  }
+
   /** The schema whose warehouse directory holds the path, or null for a path outside the warehouse. */
   private static String schemaOfPath(String path) {
-    String warehouse = new org.apache.hadoop.fs.Path(System.getProperty(WAREHOUSE_PROPERTY, "/nonexistent"))
-        .toUri().getPath();
+    String warehouse = location(new org.apache.hadoop.fs.Path(System.getProperty(WAREHOUSE_PROPERTY, "/nonexistent")));
     if (!path.startsWith(warehouse + "/")) {
       return null;
     }
