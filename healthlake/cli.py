@@ -352,6 +352,18 @@ def cmd_sql_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metastore(args: argparse.Namespace) -> int:
+    from healthlake import metastore
+
+    settings = get_settings()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    print(f"healthlake metastore: serving the catalog on port {args.port} (thrift://HOST:{args.port}) until Ctrl-C")
+    try:
+        return metastore.serve(settings, args.port)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_beeline(args: argparse.Namespace) -> int:
     from healthlake import sql_server
 
@@ -556,6 +568,17 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", help="address to listen on (default HEALTHLAKE_SQL_HOST or 127.0.0.1)")
     server.add_argument("--port", type=int, help="port (default HEALTHLAKE_SQL_PORT or 10000)")
     server.set_defaults(func=cmd_sql_server)
+
+    metastore_parser = sub.add_parser(
+        "metastore",
+        help="start the shared catalog service (Hive's metastore over Thrift) that HEALTHLAKE_METASTORE_URI points at",
+        description="Serve Hive's metastore (from the jars pyspark ships) until Ctrl-C, keeping its tables in an "
+        "embedded Derby database under HEALTHLAKE_HOME/metastore that only this server opens. "
+        "Sessions with HEALTHLAKE_METASTORE_URI=thrift://HOST:PORT keep schemas and tables there, so other engines "
+        "find them by name. It listens on every interface.",
+    )
+    metastore_parser.add_argument("--port", type=int, default=9083, help="port (default 9083)")
+    metastore_parser.set_defaults(func=cmd_metastore)
 
     account = sub.add_parser(
         "sql-account",

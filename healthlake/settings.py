@@ -89,6 +89,7 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_access_key: str = ""
     s3_secret_key_env: str | None = field(default=None, repr=False)
+    metastore_uri: str = ""
     pseudonym_key_env: str | None = field(default=None, repr=False)
     his_password_env: str | None = field(default=None, repr=False)
     sql_password_env: str | None = field(default=None, repr=False)
@@ -159,6 +160,9 @@ class Settings:
             s3_region=os.environ.get("HEALTHLAKE_S3_REGION", "us-east-1"),
             s3_access_key=os.environ.get("HEALTHLAKE_S3_ACCESS_KEY", ""),
             s3_secret_key_env=os.environ.get("HEALTHLAKE_S3_SECRET_KEY") or None,
+            # The shared catalog service (`healthlake metastore`, Hive's metastore over Thrift), e.g.
+            # thrift://metastore:9083; empty: each session finds the tables in the warehouse alone.
+            metastore_uri=os.environ.get("HEALTHLAKE_METASTORE_URI", ""),
             pseudonym_key_env=os.environ.get("HEALTHLAKE_PSEUDONYM_KEY") or None,
             his_password_env=os.environ.get("HEALTHLAKE_HIS_PASSWORD") or None,
             sql_password_env=os.environ.get("HEALTHLAKE_SQL_PASSWORD") or None,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthlake import catalog, storage
+from healthlake import catalog, metastore, storage
 from healthlake.jars import cached_jars
 from healthlake.settings import LAYERS, Settings
 
@@ -40,8 +40,8 @@ def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: 
         "spark.jars": ",".join(str(j) for j in session_jars(settings, extra_jars)),
         "spark.sql.extensions": ",".join(["io.delta.sql.DeltaSparkSessionExtension", *extensions]),
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        # The catalog is the warehouse directory itself (see healthlake.catalog): no metastore
-        # process, so concurrent sessions never contend for a lock.
+        # The catalog is the warehouse itself (see healthlake.catalog), kept in the metastore service
+        # when there is one (below); never an embedded Derby metastore, which admits one process.
         "spark.sql.catalogImplementation": "in-memory",
         "spark.sql.warehouse.dir": settings.warehouse,
         # The network's institutions all run on Beijing time; timestamps are shown in it.
@@ -71,6 +71,7 @@ def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: 
         # The driver's log4j file goes in PYSPARK_SUBMIT_ARGS (its JVM starts before any conf is read).
         "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
         **storage.hadoop_options(settings),
+        **metastore.client_options(settings),
     }
     if not settings.is_local:
         # Client mode: the driver stays in the Airflow task (or CLI) and the executors come to it.

@@ -42,12 +42,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(home: Path, *args: str, read_stdout: bool = False) -> subprocess.Popen:
+def serve(home: Path, *args: str, read_stdout: bool = False, **env: str) -> subprocess.Popen:
     """Start a long-running `healthlake` command (a server) in its own process group. Read its stdout
     only from a command that prints little: an unread pipe that fills up blocks the server."""
     return subprocess.Popen(
         [HEALTHLAKE, *args],
-        env=_environment(home),
+        env=_environment(home, **env),
         stdout=subprocess.PIPE if read_stdout else subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -87,7 +87,7 @@ def object_store(bucket: str = "healthlake") -> tuple[subprocess.Popen, dict[str
         "HEALTHLAKE_WAREHOUSE": f"s3a://{bucket}/warehouse",
         "HEALTHLAKE_S3_ENDPOINT": endpoint,
         "HEALTHLAKE_S3_ACCESS_KEY": "test-access-key-id",
-        "HEALTHLAKE_S3_SECRET_KEY": "test-secret-access-key",
+        "HEALTHLAKE_S3_SECRET_KEY": "test-secret-access-key",  # pragma: allowlist secret (a test server's)
     }
     client = boto3.client(
         "s3",
@@ -138,3 +138,15 @@ def _without_views(arrow_type):
     if pa.types.is_struct(arrow_type):
         return pa.struct([field.with_type(_without_views(field.type)) for field in arrow_type])
     return arrow_type
+
+
+def wait_for_port(port: int, seconds: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")

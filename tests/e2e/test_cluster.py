@@ -1,17 +1,29 @@
 """The whole pipeline on a Spark standalone master and worker on loopback, started by the project's
-script, and with its tables in S3-compatible object storage, against the same pipeline in local
-mode: only HEALTHLAKE_SPARK_MASTER (or HEALTHLAKE_WAREHOUSE) differs, and every mart comes out the same."""
+script, and as docker/compose.yaml stores it (tables in S3-compatible object storage, the catalog in
+the metastore service), against the same pipeline in local mode: only settings differ,
+and every mart comes out the same."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import destroy_his, free_port, healthlake, object_store, read_delta, stop
+from helpers import (
+    _environment,
+    destroy_his,
+    free_port,
+    healthlake,
+    object_store,
+    read_delta,
+    serve,
+    stop,
+    wait_for_port,
+)
 
 from healthlake import dbt_graph
 
@@ -92,15 +104,43 @@ def test_the_whole_pipeline_on_the_cluster_builds_the_same_marts_as_local_mode(c
     assert compared > 1000
 
 
-def test_the_whole_pipeline_with_its_tables_in_object_storage_builds_the_same_marts(local_home, tmp_path_factory):
+def _catalog_service(home: Path, in_bucket: dict[str, str]) -> tuple[subprocess.Popen, dict[str, str]]:
+    """`healthlake metastore`, reaching the bucket (it makes schemas' directories), and the setting
+    that points sessions at it."""
+    port = free_port()
+    service = serve(home, "metastore", "--port", str(port), **in_bucket)
+    wait_for_port(port)
+    return service, {"HEALTHLAKE_METASTORE_URI": f"thrift://127.0.0.1:{port}"}
+
+
+# A session that does not look in the warehouse (no layers attached) and lists gold from the catalog.
+LIST_GOLD = (
+    "from healthlake.settings import get_settings; from healthlake.spark import get_spark; "
+    "spark = get_spark(get_settings(), layers=()); "
+    "print(' '.join(sorted(t.name for t in spark.catalog.listTables('gold'))))"
+)
+
+
+def test_the_whole_pipeline_stored_as_compose_stores_it_builds_the_same_marts(local_home, tmp_path_factory):
     home = tmp_path_factory.mktemp("object-storage")
     server, in_bucket = object_store()
+    catalog_service = None
     try:
         _generate(home)
-        done = healthlake(home, *JOBS, timeout=2400, **in_bucket, **SAME)
+        catalog_service, in_catalog = _catalog_service(home, in_bucket)
+        done = healthlake(home, *JOBS, timeout=2400, **in_bucket, **in_catalog, **SAME)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         # No table was written to the home's disk: the warehouse is the bucket.
         assert not (home / "warehouse").exists()
+        listed = subprocess.run(
+            [sys.executable, "-c", LIST_GOLD],
+            env=_environment(home, **in_bucket, **in_catalog),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert listed.returncode == 0, listed.stderr[-3000:]
+        assert set(dbt_graph.marts()) <= set(listed.stdout.split())
 
         def mart(location: str, env: dict[str, str]) -> pd.DataFrame:
             frame = read_delta(location, env)
@@ -117,4 +157,6 @@ def test_the_whole_pipeline_with_its_tables_in_object_storage_builds_the_same_ma
         assert compared > 1000
     finally:
         stop(server)
+        if catalog_service is not None:
+            stop(catalog_service)
         destroy_his(home)

@@ -5,7 +5,7 @@ import pytest
 from healthlake.cli import build_parser, main, parse_args
 
 COMMANDS = ["generate", "simulate-changes", "run", "backfill", "sql", "job", "ui", "airflow", "dbt", "sql-server",
-            "sql-account", "beeline", "forget"]  # fmt: skip
+            "sql-account", "beeline", "forget", "metastore"]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -16,8 +16,11 @@ from healthlake.settings import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker" / "compose.yaml"
 AIRFLOW = {"airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"}
-ONE_SHOT = {"airflow-init", "sql-init", "minio-init"}  # run to completion before the services that need them
-HEALTHLAKE_IMAGE = AIRFLOW | {"airflow-init", "sql-init", "spark-master", "spark-worker", "sql-server"}
+# run to completion before the services that need them
+ONE_SHOT = {"airflow-init", "sql-init", "minio-init"}
+HEALTHLAKE_IMAGE = AIRFLOW | {"airflow-init", "sql-init", "spark-master", "spark-worker", "sql-server", "metastore"}
+# Services that add settings of their own to the shared ones (sql-init: the password).
+OWN_SETTINGS = {"sql-init"}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +44,7 @@ def test_airflow_waits_for_its_database_and_migration(services):
             "postgres": {"condition": "service_healthy"},
             "airflow-init": {"condition": "service_completed_successfully"},
             "minio-init": {"condition": "service_completed_successfully"},
+            "metastore": {"condition": "service_healthy"},
         }, name
     url = services["airflow-scheduler"]["environment"]["HEALTHLAKE_AIRFLOW_DATABASE_URL"]
     assert url.startswith("postgresql+psycopg://airflow:${AIRFLOW_DB_PASSWORD:?")
@@ -53,9 +57,9 @@ def test_one_image_one_lake_one_environment(services):
         service = services[name]
         assert service["build"]["dockerfile"] == "docker/Dockerfile", name
         assert service["volumes"] == ["lake:/lake"], name
-        # The same settings everywhere; a one-shot service may add its own (sql-init: the password).
+        # The same settings everywhere; a few services add their own (sql-init: the password).
         assert service["environment"].items() >= first["environment"].items(), name
-        assert name in ONE_SHOT or service["environment"] == first["environment"], name
+        assert name in OWN_SETTINGS or service["environment"] == first["environment"], name
     assert first["environment"]["HEALTHLAKE_HOME"] == "/lake"
     assert first["environment"]["HEALTHLAKE_SPARK_MASTER"] == "spark://spark-master:7077"
 
@@ -71,6 +75,15 @@ def test_the_tables_live_in_the_object_store_the_compose_file_starts(services):
     assert services["minio-init"]["depends_on"] == {"minio": {"condition": "service_healthy"}}
     for writer in ("airflow-scheduler", "sql-server"):
         assert services[writer]["depends_on"]["minio-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_every_session_keeps_the_catalog_in_the_service(services):
+    assert services["airflow-scheduler"]["environment"]["HEALTHLAKE_METASTORE_URI"] == "thrift://metastore:9083"
+    catalog = services["metastore"]
+    assert catalog["command"] == ["healthlake", "metastore", "--port", "9083"]
+    # It makes schemas' directories in the bucket, so the bucket must exist first.
+    assert catalog["depends_on"] == {"minio-init": {"condition": "service_completed_successfully"}}
+    assert services["sql-server"]["depends_on"]["metastore"] == {"condition": "service_healthy"}
 
 
 def test_no_secret_is_written_in_the_file(services):
