@@ -1,6 +1,6 @@
 """The warehouse's storage, a local directory or an S3-compatible bucket, for what is done outside
 Spark: finding the Delta tables (the catalog), reading and replacing a table's files (erasure),
-and the settings Spark (Hadoop's s3a) and delta-rs need to reach it.
+and the settings Spark (Hadoop's s3a) needs to reach it.
 
 Locations are strings as Spark takes them: `/lake/warehouse/gold/x` or `s3a://bucket/warehouse/gold/x`.
 """
@@ -110,17 +110,3 @@ def hadoop_options(settings: Settings) -> dict[str, str]:
             "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.scheme == "https").lower(),
         }
     return options
-
-
-def delta_rs_location(settings: Settings, location: str) -> tuple[str, dict[str, str]]:
-    """A table's location and storage options as delta-rs (the `deltalake` package) takes them."""
-    if not settings.is_object_storage:
-        return location, {}
-    options = {
-        "AWS_ACCESS_KEY_ID": settings.s3_access_key,
-        "AWS_SECRET_ACCESS_KEY": settings.s3_secret_key(),
-        "AWS_REGION": settings.s3_region,
-    }
-    if settings.s3_endpoint:
-        options |= {"AWS_ENDPOINT_URL": settings.s3_endpoint, "AWS_ALLOW_HTTP": "true"}
-    return "s3://" + location[len(S3A) :], options
