@@ -55,6 +55,9 @@ class MemoryPeaks:
         self.jvm_bytes = self.python_bytes = self.total_bytes = 0
         self.phase: str | None = None
         self._by_phase: dict[str, dict[str, int]] = {}
+        # Per phase, the biggest process other than a JVM at its largest, and its command: the tree's
+        # Python total alone does not say whether Airflow, a task or a Spark Python worker swelled.
+        self._largest_other: dict[str, tuple[int, str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -64,6 +67,7 @@ class MemoryPeaks:
 
         while not self._stop.is_set():
             jvm = other = 0
+            largest: tuple[int, psutil.Process | None] = (0, None)
             try:
                 processes = [self._root, *self._root.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -75,12 +79,16 @@ class MemoryPeaks:
                 except psutil.NoSuchProcess:
                     continue
                 jvm, other = (jvm + rss, other) if is_jvm else (jvm, other + rss)
+                if not is_jvm and rss > largest[0]:
+                    largest = (rss, process)
             self.jvm_bytes = max(self.jvm_bytes, jvm)
             self.python_bytes = max(self.python_bytes, other)
             self.total_bytes = max(self.total_bytes, jvm + other)
             if self.phase:
                 peak = self._by_phase.setdefault(self.phase, {"jvm": 0, "python": 0})
                 peak["jvm"], peak["python"] = max(peak["jvm"], jvm), max(peak["python"], other)
+                if largest[1] is not None and largest[0] > self._largest_other.get(self.phase, (0, ""))[0]:
+                    self._largest_other[self.phase] = (largest[0], _command(largest[1]))
             self._stop.wait(self._every)
 
     def stop(self) -> dict:
@@ -90,6 +98,23 @@ class MemoryPeaks:
 
     def by_phase(self) -> dict[str, dict[str, float]]:
         return {phase: {k: round(v / 2**30, 2) for k, v in peak.items()} for phase, peak in self._by_phase.items()}
+
+    def largest_other_by_phase(self) -> dict[str, dict]:
+        return {
+            phase: {"gib": round(rss / 2**30, 2), "command": command}
+            for phase, (rss, command) in self._largest_other.items()
+        }
+
+
+def _command(process) -> str:
+    """A process's command line, short: the program's name and its first arguments."""
+    import psutil
+
+    try:
+        argv = process.cmdline()
+    except psutil.Error:
+        return "?"
+    return " ".join([Path(argv[0]).name, *argv[1:4]])[:120] if argv else process.name()
 
 
 def healthlake(env: dict, *args: str) -> tuple[float, dict, list[tuple[float, str]]]:
@@ -107,7 +132,7 @@ def healthlake(env: dict, *args: str) -> tuple[float, dict, list[tuple[float, st
         if started_dag := DAG_STARTED.match(line):
             peaks.phase = started_dag.group(1)
     code = child.wait()
-    memory = {**peaks.stop(), "by_dag": peaks.by_phase()}
+    memory = {**peaks.stop(), "by_dag": peaks.by_phase(), "largest_other_by_dag": peaks.largest_other_by_phase()}
     if code != 0:
         raise SystemExit(f"`healthlake {' '.join(args)}` exited {code}; see its output above")
     return time.monotonic() - started, memory, lines

@@ -108,6 +108,15 @@ def _slowest(steps: list[dict], n: int = 5) -> str:
     return ", ".join(f"{s['job']} {s['seconds']:.0f} s" for s in sorted(steps, key=lambda s: -s["seconds"])[:n])
 
 
+def _largest_other(build: dict) -> str | None:
+    """The single biggest process besides the JVMs in a build, with the DAG it peaked in."""
+    largest = build["memory_peak_gib"].get("largest_other_by_dag")
+    if not largest:
+        return None  # reports from before it was sampled
+    dag, peak = max(largest.items(), key=lambda item: item[1]["gib"])
+    return f"{peak['gib']} GiB in {dag} (`{peak['command']}`)"
+
+
 def markdown(reports: list[dict]) -> str:
     """The whole report: the summary across scales, then each scale's stages and files."""
     reports = sorted(reports, key=lambda r: r["residents"])
@@ -127,6 +136,14 @@ def markdown(reports: list[dict]) -> str:
             stage_table(r) + "\n",
             f"Slowest steps of the full build: {slowest['full']}. Of the incremental day: {slowest['incremental']}. "
             f"The day: {r['incremental']['day']}.\n",
+            *(
+                [
+                    f"Largest process besides the JVMs: full build {_largest_other(r['full'])}; "
+                    f"day {_largest_other(r['incremental'])}.\n"
+                ]
+                if _largest_other(r["full"]) and _largest_other(r["incremental"])
+                else []
+            ),
             files_table(r) + "\n",
             f"Spark / DuckDB on {r['duckdb']['mart']} ({r['duckdb']['mart_rows']:,} rows, equal row for row): "
             f"{r['duckdb']['spark_seconds']} s / {r['duckdb']['duckdb_seconds']} s.\n",

@@ -72,6 +72,7 @@ class Settings:
     link_match_probability: float = 0.99
     link_review_probability: float = 0.80
     link_u_max_pairs: int = 1_000_000
+    link_retrain_growth: float = 0.10
     broadcast_max_rows: int = 2_000_000
     as_of_date: str = ""
     hypertension_elderly_target_sbp: int = 150
@@ -126,6 +127,9 @@ class Settings:
             link_match_probability=_env_float("HEALTHLAKE_LINK_MATCH_PROBABILITY", 0.99),
             link_review_probability=_env_float("HEALTHLAKE_LINK_REVIEW_PROBABILITY", 0.80),
             link_u_max_pairs=_env_int("HEALTHLAKE_LINK_U_MAX_PAIRS", 1_000_000),
+            # The stored linkage model (restricted.linkage_model) is re-estimated once the index has
+            # grown by more than this share since it was trained.
+            link_retrain_growth=_env_float("HEALTHLAKE_LINK_RETRAIN_GROWTH", 0.10),
             # Reference and crosswalk lookups up to this many rows are broadcast to every task.
             broadcast_max_rows=_env_int("HEALTHLAKE_BROADCAST_MAX_ROWS", 2_000_000),
             # The date the marts are computed as of (YYYY-MM-DD); empty: the newest event in silver.

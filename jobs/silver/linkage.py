@@ -10,6 +10,8 @@ cannot teach it: their ID numbers agree by construction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -38,6 +40,7 @@ class LinkageSettings:
     match_probability: float  # at or above: linked
     review_probability: float  # at or above (and below the match threshold): the review queue
     u_max_pairs: int
+    retrain_growth: float = 0.10  # a stored model serves until the index grows by more than this share
     seed: int = 42
 
 
@@ -74,18 +77,41 @@ def _features(df: DataFrame, unique_id: str) -> DataFrame:
     return df.select(F.col(unique_id).alias("unique_id"), *[F.col(c) for c in FEATURES])
 
 
-def train_model(spark: SparkSession, index: DataFrame, settings: LinkageSettings) -> dict:
-    """The model as splink settings: m as configured, u estimated from random pairs of the index."""
-    from splink import Linker, SettingsCreator
-    from splink.backends.spark import SparkAPI
+def _settings_creator():
+    from splink import SettingsCreator
 
-    creator = SettingsCreator(
+    return SettingsCreator(
         link_type="dedupe_only",
         comparisons=_comparisons(),
         blocking_rules_to_generate_predictions=_blocking_rules(),
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
+
+
+def model_fingerprint(settings: LinkageSettings) -> str:
+    """What a trained model depends on besides the index: a model trained under another fingerprint
+    is not reused."""
+    import splink
+
+    definition = _settings_creator().create_settings_dict("spark")
+    definition.pop("linker_uid", None)
+    inputs = {
+        "splink": splink.__version__,
+        "settings": definition,
+        "u_max_pairs": settings.u_max_pairs,
+        "seed": settings.seed,
+        "fixed_u": {"id_number": ID_NUMBER_U, "phone": PHONE_U},
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def train_model(spark: SparkSession, index: DataFrame, settings: LinkageSettings) -> dict:
+    """The model as splink settings: m as configured, u estimated from random pairs of the index."""
+    from splink import Linker
+    from splink.backends.spark import SparkAPI
+
+    creator = _settings_creator()
     db_api = SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
     training = db_api.register(_features(index, "index_id"), table_name=f"index_{uuid.uuid4().hex[:8]}")
     linker = Linker(training, creator, log_level=logging.WARNING)

@@ -37,7 +37,8 @@ from healthlake.pseudonym import hmac_column
 from healthlake.settings import Settings
 from jobs.silver import normalise as N
 from jobs.silver.identity import IDENTITY_SOURCES, anchor, identity_records
-from jobs.silver.linkage import LinkageSettings, best_candidates, train_model
+from jobs.silver.linkage import LinkageSettings, best_candidates
+from jobs.silver.linkage_model import model_for
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,15 @@ def _record_ref() -> Column:
 
 
 def resolve(
-    spark: SparkSession, changed: DataFrame, known: DataFrame | None, key: bytes, linkage: LinkageSettings
+    spark: SparkSession,
+    settings: Settings,
+    changed: DataFrame,
+    known: DataFrame | None,
+    linkage: LinkageSettings,
+    run_id: str,
 ) -> DataFrame:
     """Crosswalk rows for `changed` identity records, given the crosswalk so far (`known`)."""
+    key = settings.pseudonym_key()
     anchored = changed.where(F.col("_anchor").isNotNull()).select(
         "*",
         resident_key(key, F.col("_anchor")).alias("resident_key"),
@@ -84,7 +91,7 @@ def resolve(
     linkable = linkable.select(*KEY, *_features())
     residents_in_index = index.select("resident_key").distinct().count()
     if linkable.limit(1).count() and residents_in_index > 1:
-        model = train_model(spark, index, linkage)
+        model = model_for(spark, settings, index, residents_in_index, linkage, run_id)
         linkable = linkable.withColumn("record_id", _record_ref()).localCheckpoint()
         best = best_candidates(spark, linkable, index, model, residents_in_index)
         best = best.join(index.select("index_id", F.col("resident_key").alias("candidate_key")), "index_id")
@@ -205,9 +212,12 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         return JobResult(job=CONSUMER, rows_in=0, rows_written=0, rows_rejected=0, detail="no new identity records")
 
     linkage = LinkageSettings(
-        settings.link_match_probability, settings.link_review_probability, settings.link_u_max_pairs
+        settings.link_match_probability,
+        settings.link_review_probability,
+        settings.link_u_max_pairs,
+        settings.link_retrain_growth,
     )
-    resolved = resolve(spark, changed, known, settings.pseudonym_key(), linkage).localCheckpoint()
+    resolved = resolve(spark, settings, changed, known, linkage, run_id).localCheckpoint()
     methods = dict(resolved.groupBy("match_method").count().collect())
     log.info("resolved: %s", methods)
     if sum(methods.values()) != n_changed:

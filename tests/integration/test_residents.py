@@ -1,11 +1,17 @@
 """The resident index against the generator's ground truth: who is linked to whom, stable keys,
 the review band, and the golden record's history."""
 
+import json
+
+from pyspark.sql import functions as F
+
 from healthlake.his_database import connect
 from healthlake.pseudonym import hmac_hex
 from healthlake.synth.truth import linkage_scores, record_people
 from jobs.bronze import extract_database
 from jobs.silver import standardise
+from jobs.silver.linkage import FEATURES, LinkageSettings, model_fingerprint
+from jobs.silver.linkage_model import model_for
 
 
 def _crosswalk(spark):
@@ -83,3 +89,26 @@ def test_a_phone_change_keeps_the_key_and_writes_golden_history(spark, settings,
     assert len(versions) == 2
     assert [v["is_current"] for v in versions] == [False, True]
     assert versions[0]["valid_to"] == versions[1]["valid_from"] and versions[1]["phone"] == "13912345678"
+
+
+def _index(spark):
+    return spark.table("restricted.identity_crosswalk").select(
+        F.concat_ws(":", "source", "source_record_id").alias("index_id"), *FEATURES
+    )
+
+
+def test_the_linkage_model_is_kept_and_retrained_only_when_the_index_outgrows_it(spark, settings, silver):
+    models = spark.table("restricted.linkage_model")
+    assert models.count() == 1  # the silver run linked records, and trained once
+    stored = models.first()
+    linkage = LinkageSettings(0.99, 0.8, settings.link_u_max_pairs, retrain_growth=0.10)
+    assert stored["fingerprint"] == model_fingerprint(linkage)
+    assert json.loads(stored["model_json"])["comparisons"]  # a whole splink model, loadable as is
+
+    same_size = model_for(spark, settings, _index(spark), stored["index_residents"], linkage, "test_model_reuse")
+    assert same_size == json.loads(stored["model_json"]) and models.count() == 1
+
+    grown = int(stored["index_residents"] * 1.2)
+    model_for(spark, settings, _index(spark), grown, linkage, "test_model_retrain")
+    newest = models.orderBy(F.col("trained_at").desc()).first()
+    assert models.count() == 2 and (newest["index_residents"], newest["run_id"]) == (grown, "test_model_retrain")

@@ -104,3 +104,19 @@ def test_a_stage_without_counted_records_shows_a_dash_and_the_days_slowest_steps
     bronze = next(line for line in text.splitlines() if line.startswith("| bronze |"))
     assert bronze.strip("|").split("|")[4].strip() == "2.0 / 2.5"  # each its highest over the stage's DAGs
     assert "Of the incremental day: silver.observations 30 s" in text
+
+
+def test_the_largest_process_besides_the_jvms_is_named_with_its_dag_when_it_was_sampled():
+    report = _report(10_000)
+    assert "Largest process besides the JVMs" not in markdown([report])  # older reports lack it
+    report["full"]["memory_peak_gib"]["largest_other_by_dag"] = {
+        "exam_system_ingest": {"gib": 0.3, "command": "python -m airflow"},
+        "silver_standardise": {"gib": 2.1, "command": "python -m pyspark.daemon"},
+    }
+    report["incremental"]["memory_peak_gib"]["largest_other_by_dag"] = {
+        "gold_marts": {"gib": 0.9, "command": "healthlake run"},
+    }
+    assert (
+        "Largest process besides the JVMs: full build 2.1 GiB in silver_standardise (`python -m pyspark.daemon`); "
+        "day 0.9 GiB in gold_marts (`healthlake run`)." in markdown([report])
+    )
