@@ -52,7 +52,7 @@ def actor() -> str:
 
 
 def ensure_table(spark: SparkSession, settings: Settings) -> None:
-    if catalog.is_delta_table(settings, "audit", "events"):
+    if catalog.table_exists(settings, "audit", "events"):
         catalog.register(spark, settings, "audit", "events")
         return
     catalog.ensure_schema(spark, settings, "audit")
@@ -67,7 +67,7 @@ def ensure_table(spark: SparkSession, settings: Settings) -> None:
         )
     except Exception:
         # Another process created it first (two tasks starting at once): use theirs.
-        if not catalog.is_delta_table(settings, "audit", "events"):
+        if not catalog.table_exists(settings, "audit", "events"):
             raise
         catalog.register(spark, settings, "audit", "events")
 

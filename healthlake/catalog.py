@@ -22,7 +22,8 @@ def _sql_path(path) -> str:
     return str(path).replace("'", "\\'")
 
 
-def is_delta_table(settings: Settings, layer: str, table: str) -> bool:
+def table_exists(settings: Settings, layer: str, table: str) -> bool:
+    """Whether `<layer>.<table>` is a Delta table in the warehouse (registered in this session or not)."""
     return storage.is_delta_table(settings, settings.table_location(layer, table))
 
 
@@ -32,7 +33,7 @@ def discover(settings: Settings, layers: Iterable[str] = LAYERS) -> dict[str, li
         layer: [
             table
             for table in storage.child_names(settings, settings.layer_location(layer))
-            if is_delta_table(settings, layer, table)
+            if table_exists(settings, layer, table)
         ]
         for layer in layers
     }

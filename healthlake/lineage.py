@@ -29,10 +29,6 @@ class JobResult:
     detail: str = ""
 
 
-def table_exists(settings: Settings, layer: str, table: str) -> bool:
-    return catalog.is_delta_table(settings, layer, table)
-
-
 # Table properties of a ledger: a small table every step appends a few rows to and readers scan
 # whole (job progress, check outcomes, extract watermarks). Per-file statistics skip nothing there
 # and collecting them costs about half a second on every commit.
@@ -54,7 +50,7 @@ def create_table_if_absent(
 ) -> None:
     """Create an empty Delta table shaped like `df` (with these table properties) at its warehouse
     path and register it."""
-    if table_exists(settings, layer, table):
+    if catalog.table_exists(settings, layer, table):
         catalog.register(spark, settings, layer, table)
         return
     catalog.ensure_schema(spark, settings, layer)
@@ -76,7 +72,7 @@ def unprocessed(spark: SparkSession, settings: Settings, consumer: str, bronze_t
     from pyspark.sql import functions as F
 
     rows = spark.table(f"bronze.{bronze_table}")
-    if not table_exists(settings, "silver", PROGRESS_TABLE):
+    if not catalog.table_exists(settings, "silver", PROGRESS_TABLE):
         return rows
     through = (
         spark.table(f"silver.{PROGRESS_TABLE}")

@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from healthlake import catalog
+from healthlake.catalog import table_exists
 from healthlake.gate import measure_inbound
 from healthlake.lineage import (
     LEDGER,
@@ -24,7 +25,6 @@ from healthlake.lineage import (
     ReconciliationError,
     create_table_if_absent,
     last_commit_rows,
-    table_exists,
 )
 from healthlake.schemas import DatabaseSource, DatabaseTable, database_source
 from healthlake.settings import Settings

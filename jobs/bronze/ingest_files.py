@@ -27,13 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import functions as F
 
+from healthlake.catalog import table_exists
 from healthlake.gate import measure_inbound
 from healthlake.lineage import (
     JobResult,
     ReconciliationError,
     create_table_if_absent,
     last_commit_rows,
-    table_exists,
 )
 from healthlake.schemas import SourceFormat, source_format
 from healthlake.settings import Settings

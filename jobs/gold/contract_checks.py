@@ -11,7 +11,8 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from healthlake import contracts
-from healthlake.lineage import JobResult, table_exists
+from healthlake.catalog import table_exists
+from healthlake.lineage import JobResult
 from healthlake.quality import QualityGateError, audit, record
 from healthlake.settings import Settings
 

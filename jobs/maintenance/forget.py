@@ -36,7 +36,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from healthlake import audit, catalog, erasure, storage
-from healthlake.lineage import table_exists
+from healthlake.catalog import table_exists
 from healthlake.settings import RESTRICTED_LAYERS, Settings
 from jobs.silver.identity import IDENTITY_SOURCES
 

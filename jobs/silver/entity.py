@@ -25,6 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from healthlake.catalog import table_exists
 from healthlake.gate import check_batch
 from healthlake.lineage import (
     MERGE_TARGET,
@@ -32,7 +33,6 @@ from healthlake.lineage import (
     ReconciliationError,
     create_table_if_absent,
     record_progress,
-    table_exists,
     unprocessed,
 )
 from healthlake.pseudonym import hmac_column

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from healthlake.catalog import table_exists
 from healthlake.gate import check_batch
 from healthlake.lineage import (
     MERGE_TARGET,
@@ -29,7 +30,6 @@ from healthlake.lineage import (
     create_table_if_absent,
     newest_ingested,
     record_progress,
-    table_exists,
     unprocessed,
     upsert,
 )
