@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from healthlake import storage
+from healthlake.catalog import table_exists
 from healthlake.quality import AuditResult, Check, Outcome, ensure_results_table
 from healthlake.settings import Settings
 from healthlake.spark import get_spark
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 SELECTING_COMMANDS = ("build", "run", "test", "compile", "show")
 
@@ -54,17 +60,51 @@ def test_results(results) -> list[AuditResult]:
     return list(by_model.values())
 
 
-def dbt_vars(settings: Settings) -> dict[str, object]:
-    """The dbt project's vars that are healthlake settings (the environment decides them)."""
+# The events whose newest date is the default as-of date, as int_as_of_date's fallback reads them.
+EVENT_DATES = (
+    ("chronic_followups", "followup_date"),
+    ("device_readings", "cast(measured_at as date)"),
+    ("encounters", "cast(start_time as date)"),
+)
+
+
+# The newest event date per state of the tables it is read from (their newest commits): the dbt
+# invocations of one run, a task each, ask again and again while silver stays as it is.
+_newest_event_dates: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
+
+def _newest_commit(settings: Settings, table: str) -> str:
+    log = storage.file_names(settings, f"{settings.table_location('silver', table)}/_delta_log")
+    return max((name for name in log if name.endswith(".json")), default="")
+
+
+def as_of_date(spark: SparkSession, settings: Settings) -> str:
+    """The date time-relative marts are computed as of: the setting, or else the newest event date in
+    silver ("" while silver has none of those tables). Passed to dbt as a literal: as a query in
+    int_as_of_date, Spark evaluated it in every place a mart reads it."""
+    if settings.as_of_date:
+        return settings.as_of_date
+    present = [(table, expression) for table, expression in EVENT_DATES if table_exists(settings, "silver", table)]
+    state = (settings.warehouse, tuple((table, _newest_commit(settings, table)) for table, _ in present))
+    if state not in _newest_event_dates:
+        newest = " union all ".join(f"select max({e}) as newest_on from silver.{t}" for t, e in present)
+        on = spark.sql(f"select max(newest_on) from ({newest})").first()[0] if present else None
+        _newest_event_dates[state] = on.isoformat() if on else ""
+    return _newest_event_dates[state]
+
+
+def dbt_vars(settings: Settings, as_of: str | None = None) -> dict[str, object]:
+    """The dbt project's vars that are healthlake settings (the environment decides them); `as_of`
+    is the resolved as-of date (`as_of_date`), else the setting as it is."""
     return {
-        "as_of_date": settings.as_of_date,
+        "as_of_date": settings.as_of_date if as_of is None else as_of,
         "hypertension_elderly_target_sbp": settings.hypertension_elderly_target_sbp,
     }
 
 
-def dbt_args(settings: Settings, *args: str) -> list[str]:
+def dbt_args(settings: Settings, *args: str, as_of: str | None = None) -> list[str]:
     """The user's dbt arguments (command first), then where the project, profile and output live."""
-    own_vars = () if "--vars" in args else ("--vars", json.dumps(dbt_vars(settings)))  # the user's win
+    own_vars = () if "--vars" in args else ("--vars", json.dumps(dbt_vars(settings, as_of)))  # the user's win
     return [
         *args,
         *own_vars,
@@ -84,18 +124,24 @@ def invoke(settings: Settings, *args: str):
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ["HEALTHLAKE_DBT_THREADS"] = str(settings.dbt_threads)
     runner = dbtRunner()
+    as_of = as_of_date(spark, settings)
     selecting = args and args[0] in SELECTING_COMMANDS and ({"--select", "-s", "--models", "-m"} & set(args))
-    if selecting and not _views_present(spark):
+    if selecting and not _views_present(spark, as_of):
         # Staging and intermediate models are views in this session's catalog, which a new process
-        # starts without: rebuild them (seconds) so any selection finds what it reads.
-        runner.invoke(dbt_args(settings, "run", "--select", "config.materialized:view", "--quiet"))
-    return runner.invoke(dbt_args(settings, *args))
+        # starts without (and int_as_of_date holds the date): rebuild them (seconds) so any selection
+        # finds what it reads, as of today.
+        runner.invoke(dbt_args(settings, "run", "--select", "config.materialized:view", "--quiet", as_of=as_of))
+    return runner.invoke(dbt_args(settings, *args, as_of=as_of))
 
 
-def _views_present(spark) -> bool:
+def _views_present(spark: SparkSession, as_of: str) -> bool:
     from healthlake.dbt_graph import view_models
 
-    return all(spark.catalog.tableExists(f"staging.{name}") for name in view_models())
+    if not all(spark.catalog.tableExists(f"staging.{name}") for name in view_models()):
+        return False
+    # A long-lived session (healthlake run) keeps yesterday's views: their date is a literal.
+    held = spark.sql("select as_of_date from staging.int_as_of_date").first()
+    return bool(held and held[0] and held[0].isoformat() == as_of)
 
 
 def build(

@@ -113,7 +113,7 @@ class Settings:
             # The Python that cluster executors start; the driver's own by default (same image everywhere).
             spark_executor_python=os.environ.get("HEALTHLAKE_SPARK_EXECUTOR_PYTHON") or None,
             spark_ui=os.environ.get("HEALTHLAKE_SPARK_UI", "0") == "1",
-            dbt_threads=_env_int("HEALTHLAKE_DBT_THREADS", 1),
+            dbt_threads=_env_int("HEALTHLAKE_DBT_THREADS", 4),
             # The HIS database (scripts/postgres.sh serves one on loopback for the embedded set-up).
             his_host=os.environ.get("HEALTHLAKE_HIS_HOST", "127.0.0.1"),
             his_port=_env_int("HEALTHLAKE_HIS_PORT", 55432),

@@ -1,29 +1,39 @@
 {#- The date time-relative marts are computed as of: the `as_of_date` setting, or else the newest event
-    date in silver, so a late delivery does not make every follow-up look overdue. One row. -#}
+    date in silver, so a late delivery does not make every follow-up look overdue. One row.
+    healthlake always passes the date as the `as_of_date` var (healthlake/dbt.py resolves the newest
+    event date once per dbt invocation), so this is a literal: as a query, Spark evaluated it again in
+    every place a mart reads it (chronic_disease_indicators scanned silver.device_readings 20 times).
+    Without the var (dbt run by hand) the newest event date is computed here. -#}
 
-with
+-- depends_on: {{ ref('stg_silver__chronic_followups') }}
+-- depends_on: {{ ref('stg_silver__device_readings') }}
+-- depends_on: {{ ref('stg_silver__encounters') }}
 
-event_dates as (
+{% if var('as_of_date') -%}
 
-    select max(followup_date) as newest_on from {{ ref('stg_silver__chronic_followups') }}
-    union all
-    select max(measured_on) as newest_on from {{ ref('stg_silver__device_readings') }}
-    union all
-    select max(encounter_date) as newest_on from {{ ref('stg_silver__encounters') }}
+    select date '{{ var("as_of_date") }}' as as_of_date
 
-),
+{%- else -%}
 
-final as (
+    with
 
-    select
-    {% if var('as_of_date') -%}
-            -- The setting wins; the newest event date is still computed, so lineage stays the same.
-            coalesce(date '{{ var("as_of_date") }}', max(newest_on)) as as_of_date
-    {%- else -%}
-            max(newest_on) as as_of_date
-    {%- endif %}
-    from event_dates
+    event_dates as (
 
-)
+        select max(followup_date) as newest_on from {{ ref('stg_silver__chronic_followups') }}
+        union all
+        select max(measured_on) as newest_on from {{ ref('stg_silver__device_readings') }}
+        union all
+        select max(encounter_date) as newest_on from {{ ref('stg_silver__encounters') }}
 
-select * from final
+    ),
+
+    final as (
+
+        select max(newest_on) as as_of_date
+        from event_dates
+
+    )
+
+    select * from final
+
+{%- endif %}
