@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,14 @@ def load(settings, table: str) -> Contract:
 
 
 def read(path: Path) -> Contract:
+    stat = path.stat()
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read(path: Path, mtime_ns: int, size: int) -> Contract:
+    """Parsed and validated once per version of the file: every check of every job reads contracts,
+    and their validation against the ODCS schema took 3 s for the gold marts' checks alone."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     found = problems(document)
     if found:

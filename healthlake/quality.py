@@ -77,6 +77,8 @@ class AuditResult:
     table: str
     checks_run: int
     outcomes: list[Outcome] = field(default_factory=list)
+    # The stored validation result and suite, for Data Docs built later (`update_data_docs`).
+    docs_resources: list[Any] = field(default_factory=list)
 
     @property
     def failures(self) -> list[tuple[Check, int]]:
@@ -114,11 +116,15 @@ def _context(settings: Settings):
     return context
 
 
-def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, run_id: str) -> AuditResult:
-    """Run one checkpoint over `df` and report every check's outcome (`enforce` decides on them)."""
+def audit(
+    df: DataFrame, table: str, checks: list[Check], settings: Settings, run_id: str, data_docs: bool = True
+) -> AuditResult:
+    """Run one checkpoint over `df` and report every check's outcome (`enforce` decides on them).
+    Without `data_docs` the checkpoint leaves Data Docs to one `update_data_docs` after several."""
     import great_expectations as gx
     from great_expectations import expectations as gxe
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     context = _context(settings)
     datasource = context.data_sources.add_or_update_spark(name=DATASOURCE)
@@ -146,13 +152,14 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
         gx.Checkpoint(
             name=f"{asset_name}__checkpoint",
             validation_definitions=[validation],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if data_docs else [],
             result_format=RESULT_FORMAT,
         )
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_id))
 
-    result = AuditResult(table=table, checks_run=len(checks))
+    resources = [*outcome.run_results, ExpectationSuiteIdentifier(name=suite.name)]
+    result = AuditResult(table=table, checks_run=len(checks), docs_resources=resources)
     for run_result in outcome.run_results.values():
         for expectation_result in run_result.results:
             check = checks[int(expectation_result.expectation_config.meta["check"])]
@@ -169,6 +176,14 @@ def audit(df: DataFrame, table: str, checks: list[Check], settings: Settings, ru
                 )
             )
     return result
+
+
+def update_data_docs(settings: Settings, results: list[AuditResult]) -> None:
+    """Data Docs for checkpoints run without them: their pages, and the index built once (each build
+    of the index reads up to DATA_DOCS_INDEX_LIMIT stored results)."""
+    resources = [resource for result in results for resource in result.docs_resources]
+    if resources:
+        _context(settings).build_data_docs(resource_identifiers=resources)
 
 
 def _raised(info: Any) -> str | None:
@@ -201,10 +216,17 @@ def enforce(result: AuditResult) -> None:
 
 def record(spark, settings: Settings, result: AuditResult, run_id: str, layer: str, source_system: str) -> None:
     """Append every outcome to quality.dq_results (passed ones too: a score needs its denominator)."""
+    record_all(spark, settings, [(result, layer, source_system)], run_id)
+
+
+def record_all(spark, settings: Settings, results: list[tuple[AuditResult, str, str]], run_id: str) -> None:
+    """`record` for several (result, layer, source system) in one append: a task that checks many
+    tables (the gold marts, dbt's data tests per model) made one small commit per table."""
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (run_id, checked_at, layer, source_system, result.table, o.check.check_id or o.check.name,
          o.check.expectation, o.check.category, o.check.severity, o.status, o.failing, o.checked, o.error)
+        for result, layer, source_system in results
         for o in result.outcomes
     ]  # fmt: skip
     if not rows:

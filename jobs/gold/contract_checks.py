@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from healthlake import contracts
 from healthlake.catalog import table_exists
 from healthlake.lineage import JobResult
-from healthlake.quality import QualityGateError, audit, record
+from healthlake.quality import QualityGateError, audit, record_all, update_data_docs
 from healthlake.settings import Settings
 
 # Built from dq_results after these checks have run, so it is checked on its own afterwards.
@@ -26,7 +26,7 @@ def marts(settings: Settings, last: bool = False) -> list[contracts.Contract]:
 
 
 def run(spark: SparkSession, settings: Settings, run_id: str, last: bool = False) -> JobResult:
-    problems, checks_run, failed_warnings = [], 0, 0
+    problems, checks_run, failed_warnings, audited = [], 0, 0, []
     for contract in marts(settings, last):
         name = contract.table.split(".", 1)[1]
         if not table_exists(settings, "gold", name):
@@ -37,12 +37,15 @@ def run(spark: SparkSession, settings: Settings, run_id: str, last: bool = False
         if drift:
             problems.append(drift)
             continue
-        result = audit(table, contract.table, contracts.checks(contract), settings, run_id)
-        record(spark, settings, result, run_id, "gold", contract.source_system)
+        # Data Docs once for every mart after the loop: each checkpoint's own update rebuilt the index.
+        result = audit(table, contract.table, contracts.checks(contract), settings, run_id, data_docs=False)
+        audited.append((result, "gold", contract.source_system))
         checks_run += result.checks_run
         failed_warnings += len(result.warnings)
         problems += [f"{contract.table}: {c.name} failed on {n} rows" for c, n in result.errors]
         problems += [f"{contract.table}: {o.check.name} could not run: {o.error}" for o in result.broken]
+    record_all(spark, settings, audited, run_id)
+    update_data_docs(settings, [result for result, _, _ in audited])
     if problems:
         raise QualityGateError("gold contract checks failed: " + "; ".join(problems))
     detail = f"{checks_run} contract checks, {failed_warnings} warnings"

@@ -7,13 +7,13 @@ from pyspark.sql import SparkSession
 
 from healthlake import dbt
 from healthlake.lineage import JobResult
-from healthlake.quality import record
+from healthlake.quality import record_all
 from healthlake.settings import Settings
 
 
 def _record_tests(spark: SparkSession, settings: Settings, run_id: str, outcome: dbt.DbtOutcome | None) -> None:
-    for result in outcome.test_results if outcome else []:
-        record(spark, settings, result, run_id, result.table.split(".")[0], "healthlake")
+    results = outcome.test_results if outcome else []
+    record_all(spark, settings, [(result, result.table.split(".")[0], "healthlake") for result in results], run_id)
 
 
 def run(
