@@ -120,9 +120,16 @@ def _largest_other(build: dict) -> str | None:
 def markdown(reports: list[dict]) -> str:
     """The whole report: the summary across scales, then each scale's stages and files."""
     reports = sorted(reports, key=lambda r: r["residents"])
+    machines = {r["machine"] for r in reports}
+    # Scales measured on different machines are not comparable: then each scale names its own.
+    machine = (
+        f"Machine: {reports[-1]['machine']}."
+        if len(machines) == 1
+        else "Machines: each scale names its own below; figures from different machines do not compare."
+    )
     parts = [
         "# healthlake pipeline benchmark (`make bench`)\n",
-        f"Machine: {reports[-1]['machine']}. Local Spark (`local[*]`), Delta on local disk, Airflow on SQLite; "
+        f"{machine} Local Spark (`local[*]`), Delta on local disk, Airflow on SQLite; "
         "every build is `healthlake run` (all DAGs, quality checks and dbt tests included). Incremental day: "
         "the files delivered on the last day plus a day of HIS changes (1 % of rows changed or cancelled).\n",
         GOALS + "\n",
@@ -132,7 +139,7 @@ def markdown(reports: list[dict]) -> str:
         slowest = {build: _slowest(r[build]["steps"]) for build in ("full", "incremental")}
         parts += [
             f"## {r['residents']:,} residents\n",
-            f"Measured {r['measured_at']}, Spark driver memory {r['spark_driver_memory']}.\n",
+            f"Measured {r['measured_at']} on {r['machine']}, Spark driver memory {r['spark_driver_memory']}.\n",
             stage_table(r) + "\n",
             f"Slowest steps of the full build: {slowest['full']}. Of the incremental day: {slowest['incremental']}. "
             f"The day: {r['incremental']['day']}.\n",

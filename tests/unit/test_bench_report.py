@@ -120,3 +120,13 @@ def test_the_largest_process_besides_the_jvms_is_named_with_its_dag_when_it_was_
         "Largest process besides the JVMs: full build 2.1 GiB in silver_standardise (`python -m pyspark.daemon`); "
         "day 0.9 GiB in gold_marts (`healthlake run`)." in markdown([report])
     )
+
+
+def test_scales_measured_on_different_machines_each_name_their_own():
+    same = markdown([_report(10_000), _report(100_000)])
+    assert same.count("2 cores (test), 24 GiB") == 3  # the header and each scale
+    other = _report(100_000)
+    other["machine"] = "2 cores (other), 24 GiB"
+    mixed = markdown([_report(10_000), other])
+    assert "Machine: 2 cores" not in mixed and "figures from different machines do not compare" in mixed
+    assert "on 2 cores (test), 24 GiB" in mixed and "on 2 cores (other), 24 GiB" in mixed
