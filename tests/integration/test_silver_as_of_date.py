@@ -1,5 +1,7 @@
 """The as-of date the time-relative marts use: healthlake resolves it once and hands it to dbt as a
-literal; dbt's own fallback (no var) must give the same date, and a new commit to silver moves it."""
+literal; dbt's own fallback (no var) must give the same date, and a new commit to silver moves it.
+Named to run after test_silver.py: the first test to ask for the session's silver fixture fixes the
+bronze counts test_silver reconciles with, and the ingest tests before it must have run by then."""
 
 import json
 from datetime import date, datetime, timedelta
