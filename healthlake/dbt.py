@@ -93,16 +93,16 @@ def as_of_date(spark: SparkSession, settings: Settings) -> str:
     return _newest_event_dates[state]
 
 
-def dbt_vars(settings: Settings, as_of: str | None = None) -> dict[str, object]:
+def dbt_vars(settings: Settings, as_of: str) -> dict[str, object]:
     """The dbt project's vars that are healthlake settings (the environment decides them); `as_of`
-    is the resolved as-of date (`as_of_date`), else the setting as it is."""
+    is the resolved as-of date (`as_of_date`)."""
     return {
-        "as_of_date": settings.as_of_date if as_of is None else as_of,
+        "as_of_date": as_of,
         "hypertension_elderly_target_sbp": settings.hypertension_elderly_target_sbp,
     }
 
 
-def dbt_args(settings: Settings, *args: str, as_of: str | None = None) -> list[str]:
+def dbt_args(settings: Settings, *args: str, as_of: str) -> list[str]:
     """The user's dbt arguments (command first), then where the project, profile and output live."""
     own_vars = () if "--vars" in args else ("--vars", json.dumps(dbt_vars(settings, as_of)))  # the user's win
     return [
