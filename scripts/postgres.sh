@@ -90,6 +90,10 @@ start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$DATA/pg_hba.conf"
   fi
   if ! running; then
+    # Another home's server on the port would make pg_ctl fail with only "could not start server".
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      die "port $PORT is taken by another server (another healthlake home's HIS database?): stop it, or set HEALTHLAKE_HIS_PORT"
+    fi
     as_server "$bin/pg_ctl" -D "$DATA" -l "$LOGS/server.log" -w -t 60 \
       -o "-p $PORT -k $SOCKETS -c listen_addresses=127.0.0.1" start >/dev/null \
       || die "the server did not start; see $LOGS/server.log"
@@ -121,5 +125,5 @@ case "${1:-}" in
   stop) stop ;;
   destroy) stop; rm -rf "$STATE"; say "data deleted" ;;
   status) if running; then say "running on 127.0.0.1:$PORT (data in $DATA)"; else say "not running"; exit 3; fi ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status|destroy" >&2; exit 2 ;;
 esac

@@ -1,5 +1,10 @@
 """The HIS source for real: a PostgreSQL server started by scripts/postgres.sh, read over JDBC."""
 
+import os
+import socket
+import subprocess
+from pathlib import Path
+
 import pytest
 from conftest import table_version
 
@@ -9,6 +14,7 @@ from healthlake.synth.his import simulate_changes
 from jobs.bronze import extract_database
 
 SOURCE = database_source("his")
+POSTGRES = Path(__file__).parents[2] / "scripts" / "postgres.sh"
 
 
 def _source_rows(settings) -> dict[str, int]:
@@ -97,3 +103,18 @@ def test_an_unreachable_database_is_one_clear_error(settings, monkeypatch):
     elsewhere = replace(settings, his_port=1, his_password_env="x")
     with pytest.raises(his_database.HisUnavailableError, match=r"127\.0\.0\.1:1/his cannot be reached"):
         his_database.connect(elsewhere)
+
+
+def test_a_port_taken_by_another_server_is_named(tmp_path):
+    # pg_ctl itself only says "could not start server", in a log a benchmark's clean-up then deletes.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "HEALTHLAKE_HOME": str(tmp_path), "HEALTHLAKE_HIS_PORT": str(port)}
+        try:
+            started = subprocess.run([POSTGRES, "start"], env=env, capture_output=True, text=True, timeout=300)
+        finally:
+            subprocess.run([POSTGRES, "destroy"], env=env, capture_output=True, timeout=120)
+    assert started.returncode != 0
+    assert f"port {port} is taken" in started.stderr
