@@ -22,12 +22,12 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# The whole pipeline, full build then an incremental day, at each scale (2 cores: 10k 12 min, 1M 50); see
+# The whole pipeline, full build then an incremental day, at each scale (2 cores: 10k 12-16 min, 1M 50-65); see
 # benchmarks/pipeline.py. Reports: benchmarks/results/pipeline-<N>.json and pipeline.md.
 SCALES ?= 10000 100000 1000000
 bench: setup
 	@for n in $(SCALES); do \
-	  memory=4g; [ $$n -ge 1000000 ] && memory=6g; \
+	  memory=4g; [ $$n -ge 1000000 ] && memory=5g; \
 	  HEALTHLAKE_SPARK_DRIVER_MEMORY=$${HEALTHLAKE_SPARK_DRIVER_MEMORY:-$$memory} $(BIN)/python benchmarks/pipeline.py --residents $$n || exit 1; \
 	done
 

@@ -11,8 +11,9 @@ For each scale a fresh HEALTHLAKE_HOME under .bench/pipeline-<N> with its own HI
    phone changes), then `healthlake run` again.
 
 Each `healthlake run` is a child process, measured as a user meets it: wall time per DAG (its own
-progress lines), per step (the run log: records in, seconds), and the peak resident memory of its
-JVM (driver and, in local mode, the executors) and of its Python processes, sampled twice a second.
+progress lines), per step (the run log: records in, seconds), and the peak memory of its JVM (driver
+and, in local mode, the executors) and of its Python processes, sampled twice a second (see
+MemoryPeaks for what is counted).
 After each build the Delta files of every layer are counted (the files the tables' current
 versions use, read with delta-rs). Reports: benchmarks/results/pipeline-<N>.json, and
 benchmarks/results/pipeline.md with every scale measured so far.
@@ -44,15 +45,26 @@ DAG_STARTED = re.compile(r"^\s*DAG (\S+) \.\.\.$")
 RUN_ID = re.compile(r"\(run (pipeline__\w+)\)")
 
 
+# A process seen for less than this is not counted: a JVM's child between its fork and its exec shares the
+# JVM's pages and showed their whole size (the 1M full build's gold "JVM" peak of 13.21 GiB, when
+# native memory tracking sampled its one driver JVM at 6.61 GiB at most).
+MIN_AGE_SECONDS = 1.0
+
+
 class MemoryPeaks:
-    """Peak resident memory of a process tree, split into JVMs and the rest, sampled in a thread;
-    also per phase (the DAG running when a sample was taken), to say which step a peak belongs to."""
+    """Peak memory of a process tree, split into JVMs and the rest, sampled in a thread; also per
+    phase (the DAG running when a sample was taken), to say which step a peak belongs to. Each
+    process counts its proportional set size: a page shared by n processes (a forkserver's workers
+    and their parent, say) counts once in all, where summing resident sizes counted it n times."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         import psutil
 
         self._root, self._every = psutil.Process(pid), every
         self.jvm_bytes = self.python_bytes = self.total_bytes = 0
+        # The largest process left out for being younger than MIN_AGE_SECONDS (reported, to be seen).
+        self.transient_bytes = 0
+        self._first_seen: dict[tuple[int, float], float] = {}
         self.phase: str | None = None
         self._by_phase: dict[str, dict[str, int]] = {}
         # Per phase, the biggest process other than a JVM at its largest, and its command: the tree's
@@ -74,13 +86,18 @@ class MemoryPeaks:
                 return
             for process in processes:
                 try:
-                    rss = process.memory_info().rss
+                    # Age by the sampler's own clock: psutil's create_time rests on a boot time in whole seconds.
+                    first_seen = self._first_seen.setdefault((process.pid, process.create_time()), time.monotonic())
+                    if time.monotonic() - first_seen < MIN_AGE_SECONDS:
+                        self.transient_bytes = max(self.transient_bytes, process.memory_info().rss)
+                        continue
+                    size = process.memory_full_info().pss
                     is_jvm = _is_jvm(process)
                 except psutil.Error:
                     continue
-                jvm, other = (jvm + rss, other) if is_jvm else (jvm, other + rss)
-                if not is_jvm and rss > largest[0]:
-                    largest = (rss, process)
+                jvm, other = (jvm + size, other) if is_jvm else (jvm, other + size)
+                if not is_jvm and size > largest[0]:
+                    largest = (size, process)
             self.jvm_bytes = max(self.jvm_bytes, jvm)
             self.python_bytes = max(self.python_bytes, other)
             self.total_bytes = max(self.total_bytes, jvm + other)
@@ -94,7 +111,9 @@ class MemoryPeaks:
     def stop(self) -> dict:
         self._stop.set()
         self._thread.join()
-        return {name: round(getattr(self, f"{name}_bytes") / 2**30, 2) for name in ("jvm", "python", "total")}
+        return {
+            name: round(getattr(self, f"{name}_bytes") / 2**30, 2) for name in ("jvm", "python", "total", "transient")
+        }
 
     def by_phase(self) -> dict[str, dict[str, float]]:
         return {phase: {k: round(v / 2**30, 2) for k, v in peak.items()} for phase, peak in self._by_phase.items()}

@@ -61,7 +61,8 @@ def summary_table(reports: list[dict]) -> str:
         rows.append(
             f"| {r['residents']:,} | {r['generate']['source_records']:,} | {_minutes(r['generate']['seconds'])} "
             f"| {_minutes(full['seconds'])} | {_rate(r['generate']['source_records'], full['seconds'])} "
-            f"| {_minutes(day['seconds'])} | {day['seconds'] / full['seconds']:.0%} | {jvm} / {peak} GiB "
+            f"| {_minutes(day['seconds'])} | {day['seconds'] / full['seconds']:.0%} | {jvm} / {peak} GiB"
+            f"{' (see its notes)' if r.get('notes') else ''} "
             f"| {_files(day)} | {r['duckdb']['spark_to_duckdb']}× |"
         )
     return "\n".join(rows)
@@ -117,6 +118,14 @@ def _largest_other(build: dict) -> str | None:
     return f"{peak['gib']} GiB in {dag} (`{peak['command']}`)"
 
 
+def _transient(r: dict) -> str | None:
+    """The largest process each build's sampler left out for being seen under a second."""
+    full, day = (r[build]["memory_peak_gib"].get("transient") for build in ("full", "incremental"))
+    if full is None or day is None:
+        return None  # reports from before the sampler left such processes out
+    return f"Processes seen for under a second, left out of the peaks: largest {full} GiB (full), {day} GiB (day).\n"
+
+
 def markdown(reports: list[dict]) -> str:
     """The whole report: the summary across scales, then each scale's stages and files."""
     reports = sorted(reports, key=lambda r: r["residents"])
@@ -140,6 +149,7 @@ def markdown(reports: list[dict]) -> str:
         parts += [
             f"## {r['residents']:,} residents\n",
             f"Measured {r['measured_at']} on {r['machine']}, Spark driver memory {r['spark_driver_memory']}.\n",
+            *[f"Note: {note}\n" for note in r.get("notes", [])],
             stage_table(r) + "\n",
             f"Slowest steps of the full build: {slowest['full']}. Of the incremental day: {slowest['incremental']}. "
             f"The day: {r['incremental']['day']}.\n",
@@ -151,6 +161,7 @@ def markdown(reports: list[dict]) -> str:
                 if _largest_other(r["full"]) and _largest_other(r["incremental"])
                 else []
             ),
+            *([_transient(r)] if _transient(r) else []),
             files_table(r) + "\n",
             f"Spark / DuckDB on {r['duckdb']['mart']} ({r['duckdb']['mart_rows']:,} rows, equal row for row): "
             f"{r['duckdb']['spark_seconds']} s / {r['duckdb']['duckdb_seconds']} s.\n",

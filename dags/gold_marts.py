@@ -40,7 +40,7 @@ SCORECARD = "dq_scorecard"  # built last, from the outcomes of every other check
 def gold_marts():
     @task
     def dbt_staging() -> dict:
-        return tasks.dbt_build(get_current_context(), select="resource_type:seed staging intermediate")
+        return tasks.dbt_build(get_current_context(), select=dbt_graph.STAGING)
 
     @task
     def build_mart(mart: str) -> dict:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from healthlake import storage
 from healthlake.catalog import table_exists
+from healthlake.dbt_graph import STAGING
 from healthlake.quality import AuditResult, Check, Outcome, ensure_results_table
 from healthlake.settings import Settings
 from healthlake.spark import get_spark
@@ -126,7 +127,8 @@ def invoke(settings: Settings, *args: str):
     runner = dbtRunner()
     as_of = as_of_date(spark, settings)
     selecting = args and args[0] in SELECTING_COMMANDS and ({"--select", "-s", "--models", "-m"} & set(args))
-    if selecting and not _views_present(spark, as_of):
+    # STAGING builds the views itself; run first, on a new lake, their rebuild also failed for want of the seed.
+    if selecting and STAGING not in args and not _views_present(spark, as_of):
         # Staging and intermediate models are views in this session's catalog, which a new process
         # starts without (and int_as_of_date holds the date): rebuild them (seconds) so any selection
         # finds what it reads, as of today.

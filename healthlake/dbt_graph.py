@@ -9,6 +9,8 @@ from pathlib import Path
 from healthlake.settings import REPO_ROOT
 
 MODELS_DIR = REPO_ROOT / "dbt" / "models"
+# The selection that builds the seeds and every view the marts read (gold_marts' first task).
+STAGING = "resource_type:seed staging intermediate"
 _REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
 
 

@@ -130,3 +130,22 @@ def test_scales_measured_on_different_machines_each_name_their_own():
     mixed = markdown([_report(10_000), other])
     assert "Machine: 2 cores" not in mixed and "figures from different machines do not compare" in mixed
     assert "on 2 cores (test), 24 GiB" in mixed and "on 2 cores (other), 24 GiB" in mixed
+
+
+def test_a_scales_notes_are_shown_and_its_peak_points_to_them():
+    report = _report(1_000_000)
+    plain = markdown([report])
+    assert "Note:" not in plain and "(see its notes)" not in plain
+    report["notes"] = ["the sampler counted a forked child at its parent's size"]
+    noted = markdown([report])
+    assert "Note: the sampler counted a forked child at its parent's size" in noted
+    row = next(line for line in noted.splitlines() if line.startswith("| 1,000,000 |"))
+    assert "GiB (see its notes)" in row
+
+
+def test_processes_left_out_as_transient_are_reported_when_sampled():
+    report = _report(10_000)
+    assert "left out of the peaks" not in markdown([report])  # older reports lack it
+    report["full"]["memory_peak_gib"]["transient"] = 6.5
+    report["incremental"]["memory_peak_gib"]["transient"] = 0.1
+    assert "left out of the peaks: largest 6.5 GiB (full), 0.1 GiB (day)" in markdown([report])
