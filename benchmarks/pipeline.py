@@ -45,8 +45,8 @@ DAG_STARTED = re.compile(r"^\s*DAG (\S+) \.\.\.$")
 RUN_ID = re.compile(r"\(run (pipeline__\w+)\)")
 
 
-# A process seen for less than this is not counted: a JVM's child between its fork and its exec shares the
-# JVM's pages and showed their whole size (the 1M full build's gold "JVM" peak of 13.21 GiB, when
+# A process seen for less than this is not counted: a JVM's child between its fork and its exec shows
+# the JVM's whole size (most likely what made the 1M full build's gold "JVM" peak 13.21 GiB, when
 # native memory tracking sampled its one driver JVM at 6.61 GiB at most).
 MIN_AGE_SECONDS = 1.0
 
