@@ -27,7 +27,7 @@ def _child(mib: int, seconds: float) -> subprocess.Popen:
 def test_a_process_counts_once_it_has_lived_min_age_and_a_passing_one_not():
     peaks = MemoryPeaks(os.getpid(), every=0.05)
     baseline = _own_share(peaks)
-    _child(300, MIN_AGE_SECONDS / 2).wait()
+    _child(300, 0.3).wait()  # well under MIN_AGE_SECONDS, even with a slow start
     after_passing = peaks.python_bytes
     _child(300, MIN_AGE_SECONDS + 1.0).wait()
     figures = peaks.stop()
