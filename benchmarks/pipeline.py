@@ -84,10 +84,12 @@ class MemoryPeaks:
                 processes = [self._root, *self._root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
+            seen, self._first_seen = self._first_seen, {}  # only the processes alive now are remembered
             for process in processes:
                 try:
                     # Age by the sampler's own clock: psutil's create_time rests on a boot time in whole seconds.
-                    first_seen = self._first_seen.setdefault((process.pid, process.create_time()), time.monotonic())
+                    key = (process.pid, process.create_time())
+                    first_seen = self._first_seen[key] = seen.get(key, time.monotonic())
                     if time.monotonic() - first_seen < MIN_AGE_SECONDS:
                         self.transient_bytes = max(self.transient_bytes, process.memory_info().rss)
                         continue
