@@ -88,6 +88,17 @@ def stage_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def _duckdb_line(duckdb: dict) -> str:
+    line = (
+        f"Spark / DuckDB on {duckdb['mart']} ({duckdb['mart_rows']:,} rows, equal row for row): "
+        f"{duckdb['spark_seconds']} s / {duckdb['duckdb_seconds']} s"
+    )
+    if "spark_runs" not in duckdb:  # reports from before every run was kept
+        return line + ".\n"
+    runs = ", ".join(str(s) for s in duckdb["spark_runs"])
+    return line + f", best of {duckdb['repeat']} (Spark's runs in order: {runs} s).\n"
+
+
 def files_table(report: dict) -> str:
     rows = ["| layer | tables | files (full) | MiB (full) | files (after the day) | MiB (after the day) |",
             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -163,7 +174,6 @@ def markdown(reports: list[dict]) -> str:
             ),
             *([_transient(r)] if _transient(r) else []),
             files_table(r) + "\n",
-            f"Spark / DuckDB on {r['duckdb']['mart']} ({r['duckdb']['mart_rows']:,} rows, equal row for row): "
-            f"{r['duckdb']['spark_seconds']} s / {r['duckdb']['duckdb_seconds']} s.\n",
+            _duckdb_line(r["duckdb"]),
         ]
     return "\n".join(parts)

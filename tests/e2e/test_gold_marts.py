@@ -128,6 +128,15 @@ def test_management_and_control_per_patient_match_the_rules(gold_home, forms, re
     )
 
 
+def test_management_rows_carry_their_residents_district_and_sex(gold_home, read):
+    """The mart takes district and sex from the visits it groups, not from a join of its own."""
+    mart = read(gold_home, "gold", "chronic_disease_management")
+    residents = read(gold_home, "silver", "residents").set_index("resident_key")
+    assert len(mart) > 100 and mart["district_code"].notna().any() and mart["sex_code"].notna().any()
+    expected = residents.loc[mart["resident_key"], ["district_code", "sex_code"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mart[["district_code", "sex_code"]].reset_index(drop=True), expected)
+
+
 def test_condition_flags_follow_the_records(gold_home, forms, read):
     """Every patient with a follow-up form is flagged; the generator codes hypertension and diabetes
     only for people who have them, so no flag may fall on anyone else."""

@@ -149,3 +149,10 @@ def test_processes_left_out_as_transient_are_reported_when_sampled():
     report["full"]["memory_peak_gib"]["transient"] = 6.5
     report["incremental"]["memory_peak_gib"]["transient"] = 0.1
     assert "left out of the peaks: largest 6.5 GiB (full), 0.1 GiB (day)" in markdown([report])
+
+
+def test_the_duckdb_line_shows_how_many_runs_the_best_was_taken_from_and_sparks_warm_up():
+    report = _report(1_000_000)
+    assert "(12 rows, equal row for row): 6.0 s / 2.0 s.\n" in markdown([report])  # older reports: no runs kept
+    report["duckdb"] |= {"repeat": 3, "spark_runs": [9.1, 7.0, 6.0], "duckdb_runs": [2.4, 2.0, 2.1]}
+    assert "6.0 s / 2.0 s, best of 3 (Spark's runs in order: 9.1, 7.0, 6.0 s)." in markdown([report])

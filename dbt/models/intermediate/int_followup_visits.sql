@@ -20,6 +20,7 @@ judged as (
     select
         followups.*,
         residents.district_code,
+        residents.sex_code,
         {{ age_years('residents.birth_date', 'followups.followup_date') }} as age_at_visit,
         case followups.condition
             when 'hypertension' then {{ hypertension_controlled(

@@ -13,18 +13,15 @@ visits as (
 
 ),
 
-residents as (
-
-    select * from {{ ref('stg_silver__residents') }}
-
-),
-
 yearly as (
 
     select
         resident_key,
         condition,
         year,
+        -- The resident's, carried by every visit: grouping by them spares a second join with residents.
+        district_code,
+        sex_code,
         count(*) as followups,
         sum(case when is_face_to_face then 1 else 0 end) as face_to_face_followups,
         sum(case when fpg_mmol_l is not null then 1 else 0 end) as glucose_tests,
@@ -45,7 +42,7 @@ yearly as (
         ) as latest,
         max(referral_recorded) as referral_recorded
     from visits
-    group by resident_key, condition, year
+    group by resident_key, condition, year, district_code, sex_code
 
 ),
 
@@ -55,9 +52,9 @@ final as (
         yearly.resident_key,
         yearly.condition,
         yearly.year,
-        residents.district_code,
+        yearly.district_code,
         yearly.latest.institution_code,
-        residents.sex_code,
+        yearly.sex_code,
         {{ age_band('yearly.latest.age_at_visit') }} as age_band,
         yearly.followups,
         yearly.face_to_face_followups,
@@ -80,7 +77,6 @@ final as (
         yearly.latest.consecutive_uncontrolled >= 2 as needs_referral_uncontrolled,
         yearly.referral_recorded
     from yearly
-    left join residents on yearly.resident_key = residents.resident_key
 
 )
 
