@@ -4,6 +4,7 @@ HEALTHLAKE_SPARK_MASTER. Every job, dbt and `healthlake sql` get their session h
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,16 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+# Every Spark JVM's options. On Java < 22, G1 throws OutOfMemoryError when an allocation finds the GC
+# held off by a thread in native code (Snappy, zstd) more than twice ("Retried waiting for GCLocker
+# too often"), however much of the heap is garbage: a 1M benchmark's device readings died so with a
+# 5g heap. The retry count is a diagnostic flag, gone from Java 22 (which pins regions instead);
+# IgnoreUnrecognizedVMOptions keeps newer JVMs starting.
+JVM_OPTIONS = (
+    f"-Dlog4j.configurationFile={LOG4J_CONFIG} -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions "
+    "-XX:GCLockerRetryAllocationCount=100"
+)
 
 # Seconds the last call to get_spark() took to start the JVM and attach the catalog (for the summary).
 last_start_seconds: float | None = None
@@ -68,8 +79,8 @@ def spark_conf(settings: Settings, extra_jars: Sequence[Path] = (), extensions: 
         # Arrow makes pandas/pyarrow <-> Spark conversion columnar instead of row by row.
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        # The driver's log4j file goes in PYSPARK_SUBMIT_ARGS (its JVM starts before any conf is read).
-        "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile={LOG4J_CONFIG}",
+        # The driver's go in PYSPARK_SUBMIT_ARGS (its JVM starts before any conf is read).
+        "spark.executor.extraJavaOptions": JVM_OPTIONS,
         **storage.hadoop_options(settings),
         **metastore.client_options(settings),
     }
@@ -101,14 +112,14 @@ def get_spark(
     if settings.is_local:
         # Local mode needs no routable address; binding loopback also silences Spark's warning.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # The driver JVM's own settings must be given before it starts: its log4j file, and Delta (and
+    # The driver JVM's own settings must be given before it starts: its options, and Delta (and
     # `extra_jars`) on its class path: spark.jars reach only Spark's own class loader, while the Thrift
     # server's threads and Hadoop's Configuration.getClass use the JVM's. Always set, never inherited:
     # a parent process's value (a test run's, say) would leave out this session's extra jars.
     driver_classpath = ":".join(str(j) for j in session_jars(settings, extra_jars))
     os.environ["PYSPARK_SUBMIT_ARGS"] = (
         f"--driver-class-path {driver_classpath} "
-        f"--driver-java-options -Dlog4j.configurationFile={LOG4J_CONFIG} pyspark-shell"
+        f"--driver-java-options {shlex.quote(JVM_OPTIONS)} pyspark-shell"
     )
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in spark_conf(settings, extra_jars, extensions).items():

@@ -20,6 +20,15 @@ def test_a_persisted_small_batch_keeps_one_partition_not_the_shuffle_width(spark
         batch.unpersist()
 
 
+def test_the_driver_jvm_waits_out_native_code_before_giving_up_on_an_allocation(spark):
+    # Java 17's default of 2 retries killed a 1M benchmark's driver with heap to spare.
+    hotspot = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        spark.sparkContext._jvm.com.sun.management.HotSpotDiagnosticMXBean._java_lang_class
+    )
+    assert hotspot.getVMOption("GCLockerRetryAllocationCount").getValue() == "100"
+    assert spark.conf.get("spark.executor.extraJavaOptions").endswith("-XX:GCLockerRetryAllocationCount=100")
+
+
 def test_ledgers_skip_file_statistics(spark, settings, silver):
     audit.ensure_table(spark, settings)  # made by the first Airflow task; the fixtures run none
     for table in ("silver.job_progress", "quality.dq_results", "audit.events"):
