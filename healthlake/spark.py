@@ -118,8 +118,7 @@ def get_spark(
     # a parent process's value (a test run's, say) would leave out this session's extra jars.
     driver_classpath = ":".join(str(j) for j in session_jars(settings, extra_jars))
     os.environ["PYSPARK_SUBMIT_ARGS"] = (
-        f"--driver-class-path {driver_classpath} "
-        f"--driver-java-options {shlex.quote(JVM_OPTIONS)} pyspark-shell"
+        f"--driver-class-path {driver_classpath} --driver-java-options {shlex.quote(JVM_OPTIONS)} pyspark-shell"
     )
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in spark_conf(settings, extra_jars, extensions).items():
