@@ -8,7 +8,7 @@ Delta table: Spark as dbt's table materialisation does (CREATE TABLE ... USING d
 reading silver with delta-rs (its DataFusion reader, which honours deletion vectors) and writing with
 delta-rs. The two results are compared row for row before a figure is reported. Each engine runs
 `--repeat` times and the best time counts; every run's time is kept in the report. Five by default:
-Spark's JIT compiler goes on speeding the query up for about four runs (6.8, 5.9, 5.1, 4.8 s on a
+Spark's JIT compiler goes on speeding the query up for five runs (15.4, 6.8, 5.9, 5.1, 4.8 s on a
 lake shaped like a million residents'), and in `healthlake run` one JVM builds every mart, warm.
 
 Needs a lake with silver built (any home: `--home`, or the silver benchmark's .bench/bronze-<N>).
