@@ -61,6 +61,8 @@ year_to_date as (
         patient_months.resident_key,
         patient_months.condition,
         patient_months.month,
+        -- The visits carry their resident's district: one value per resident, no join of its own.
+        visits.district_code,
         sum(case when visits.is_face_to_face then 1 else 0 end) as face_to_face_followups,
         sum(case when visits.fpg_mmol_l is not null then 1 else 0 end) as glucose_tests,
         max_by(
@@ -74,7 +76,7 @@ year_to_date as (
             and patient_months.condition = visits.condition
             and patient_months.year = visits.year
             and patient_months.month >= visits.visit_month
-    group by patient_months.resident_key, patient_months.condition, patient_months.month
+    group by patient_months.resident_key, patient_months.condition, patient_months.month, visits.district_code
 
 ),
 
@@ -83,14 +85,12 @@ patient_state as (
     select
         year_to_date.month,
         year_to_date.condition,
-        residents.district_code,
+        year_to_date.district_code,
         year_to_date.latest.institution_code,
         year_to_date.face_to_face_followups >= 4
         and (year_to_date.condition != 'diabetes' or year_to_date.glucose_tests >= 4) as is_managed_to_standard,
         coalesce(year_to_date.latest.is_controlled, false) as is_controlled
     from year_to_date
-    left join {{ ref('stg_silver__residents') }} as residents
-        on year_to_date.resident_key = residents.resident_key
 
 ),
 

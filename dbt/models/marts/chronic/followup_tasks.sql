@@ -25,6 +25,8 @@ latest as (
     select
         resident_key,
         condition,
+        -- The visits carry their resident's district: one value per resident, no join of its own.
+        district_code,
         max_by(
             named_struct(
                 'followup_date', followup_date,
@@ -38,7 +40,7 @@ latest as (
             named_struct('on', followup_date, 'key', followup_key)
         ) as visit
     from visits
-    group by resident_key, condition
+    group by resident_key, condition, district_code
 
 ),
 
@@ -47,6 +49,7 @@ reasoned as (
     select
         latest.resident_key,
         latest.condition,
+        latest.district_code,
         visit.followup_date as latest_followup_date,
         visit.institution_code,
         case
@@ -77,7 +80,7 @@ final as (
     select
         scheduled.resident_key,
         scheduled.condition,
-        residents.district_code,
+        scheduled.district_code,
         scheduled.institution_code,
         scheduled.latest_followup_date,
         scheduled.reason,
@@ -93,8 +96,6 @@ final as (
         greatest(datediff(as_of.as_of_date, scheduled.due_date), 0) as days_overdue
     from scheduled
     cross join as_of
-    left join {{ ref('stg_silver__residents') }} as residents
-        on scheduled.resident_key = residents.resident_key
 
 )
 
