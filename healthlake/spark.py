@@ -18,16 +18,14 @@ from healthlake.settings import LAYERS, Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
-
 # Every Spark JVM's options. On Java < 22, G1 throws OutOfMemoryError when an allocation finds the GC
 # held off by a thread in native code (Snappy, zstd) more than twice ("Retried waiting for GCLocker
 # too often"), however much of the heap is garbage: a 1M benchmark's device readings died so with a
 # 5g heap. The retry count is a diagnostic flag, gone from Java 22 (which pins regions instead);
 # IgnoreUnrecognizedVMOptions keeps newer JVMs starting.
 JVM_OPTIONS = (
-    f"-Dlog4j.configurationFile={LOG4J_CONFIG} -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions "
-    "-XX:GCLockerRetryAllocationCount=100"
+    f"-Dlog4j.configurationFile={metastore.LOG4J_CONFIG} "
+    "-XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:GCLockerRetryAllocationCount=100"
 )
 
 # Seconds the last call to get_spark() took to start the JVM and attach the catalog (for the summary).
