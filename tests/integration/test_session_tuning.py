@@ -5,8 +5,9 @@ from datetime import datetime
 
 from pyspark.sql import functions as F
 
-from healthlake import audit
+from healthlake import audit, quality
 from healthlake.lineage import LEDGER, MERGE_TARGET, create_table_if_absent, record_progress, unprocessed
+from healthlake.quality import Check
 from jobs.silver.entity import merge_new
 
 
@@ -18,6 +19,20 @@ def test_a_persisted_small_batch_keeps_one_partition_not_the_shuffle_width(spark
         assert batch.rdd.getNumPartitions() == 1
     finally:
         batch.unpersist()
+
+
+def test_a_quality_check_leaves_nothing_cached(spark, settings):
+    # Great Expectations persists each batch it is given and never unpersists it: every gate's batch
+    # stayed cached in the pipeline's one JVM, holding storage memory the later jobs needed.
+    batch = spark.range(5000).withColumn("sbp", F.lit(120))
+    checks = [Check("ExpectColumnValuesToNotBeNull", {"column": "sbp"}),
+              Check("ExpectColumnValuesToBeBetween", {"column": "sbp", "min_value": 40, "max_value": 300})]  # fmt: skip
+    result = quality.audit(batch, "test.cached", checks, settings, "test-run", data_docs=False)
+    assert [o.status for o in result.outcomes] == ["passed", "passed"]
+    held = [
+        rdd.name() for rdd in spark.sparkContext._jsc.sc().getRDDStorageInfo() if "Delta Table State" not in rdd.name()
+    ]
+    assert held == [], f"a quality check left data cached: {held}"
 
 
 def test_the_driver_jvm_waits_out_native_code_before_giving_up_on_an_allocation(spark):
