@@ -7,7 +7,8 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,3 +127,24 @@ def get_spark(
     catalog.attach(spark, settings, layers)
     last_start_seconds = time.monotonic() - started
     return spark
+
+
+# Delta keeps each table's current snapshot cached under this name and frees it when the table moves on.
+DELTA_STATE_CACHE = "Delta Table State"
+
+
+@contextmanager
+def releasing_caches(spark: SparkSession) -> Iterator[None]:
+    """Free, when the block ends, what a job cached in it: persisted frames (its own, Great
+    Expectations', splink's) and local checkpoints. A pipeline run is one JVM, and Spark frees a
+    checkpoint only once the JVM's garbage collector finds it unreachable, which in a long run came
+    late or never: at 1M residents the HIS extracts' checkpoints were still cached during silver,
+    holding storage memory the sorts needed. Delta's snapshot caches are left to Delta."""
+    before = set(spark.sparkContext._jsc.getPersistentRDDs().keys())
+    try:
+        yield
+    finally:
+        spark.catalog.clearCache()
+        for rdd_id, rdd in spark.sparkContext._jsc.getPersistentRDDs().items():
+            if rdd_id not in before and not str(rdd.name()).startswith(DELTA_STATE_CACHE):
+                rdd.unpersist(False)

@@ -48,7 +48,8 @@ def launch(context: dict[str, Any], job: str, body: Callable[[Settings, Any, str
             spark = spark_factory.get_spark(settings, app_name=f"healthlake-{dag_id}")
             spark_seconds = spark_factory.last_start_seconds
             spark_factory.last_start_seconds = None  # reported once, by the step that paid for it
-            result = body(settings, spark, run_id)
+            with spark_factory.releasing_caches(spark):
+                result = body(settings, spark, run_id)
         except DATA_ERRORS as exc:
             elapsed = round(time.monotonic() - watch.started, 2)
             append(settings, StepRecord(**base, status="failed", seconds=elapsed, detail=str(exc)))
