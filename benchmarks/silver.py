@@ -36,7 +36,7 @@ def bench_silver(residents: int, his_port: int) -> dict:
     shutil.rmtree(settings.table_location("quarantine", "silver_rejects"), ignore_errors=True)
     shutil.rmtree(settings.table_location("quarantine", "icd10_unmapped"), ignore_errors=True)
 
-    from healthlake.spark import get_spark
+    from healthlake.spark import get_spark, releasing_caches
     from healthlake.synth.truth import linkage_scores, record_people
     from jobs.silver import JOBS, standardise
 
@@ -45,7 +45,8 @@ def bench_silver(residents: int, his_port: int) -> dict:
     stages = []
     for job in JOBS:
         started = time.monotonic()
-        result = standardise.run(spark, settings, "bench", job)
+        with releasing_caches(spark):  # as each pipeline task does
+            result = standardise.run(spark, settings, "bench", job)
         seconds = time.monotonic() - started
         stages.append({"job": job, "records": result.rows_in, "seconds": round(seconds, 1),
                        "published": result.rows_written, "quarantined": result.rows_rejected,
