@@ -127,9 +127,9 @@ def audit(
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     context = _context(settings)
-    # GE persists every batch it is given by default and never unpersists it: each gate's batch
-    # (12M bronze readings at 1M residents) stayed cached in the pipeline's one JVM for the rest of the
-    # run, beside the silver batch it was derived from. Callers cache what is worth caching themselves.
+    # GE persists every batch it is given by default and never unpersists it: each gate's batch stayed
+    # cached in the pipeline's one JVM for the rest of the run (at 100k residents, 354 MiB after device
+    # readings' first load). Callers cache what is worth caching themselves.
     datasource = context.data_sources.add_or_update_spark(name=DATASOURCE, persist=False)
     asset_name = table.replace(".", "__")
     try:

@@ -137,9 +137,9 @@ DELTA_STATE_CACHE = "Delta Table State"
 def releasing_caches(spark: SparkSession) -> Iterator[None]:
     """Free, when the block ends, what a job cached in it: persisted frames (its own, Great
     Expectations', splink's) and local checkpoints. A pipeline run is one JVM, and Spark frees a
-    checkpoint only once the JVM's garbage collector finds it unreachable, which in a long run came
-    late or never: at 1M residents the HIS extracts' checkpoints were still cached during silver,
-    holding storage memory the sorts needed. Delta's snapshot caches are left to Delta."""
+    checkpoint only once the JVM's garbage collector finds it unreachable, which can be never in a
+    run: a test session still held the ten checkpoints of its HIS extracts long after they ran, in
+    storage memory later jobs' sorts could have used. Delta's snapshot caches are left to Delta."""
     before = set(spark.sparkContext._jsc.getPersistentRDDs().keys())
     try:
         yield
