@@ -37,7 +37,7 @@ from healthlake.lineage import (
 )
 from healthlake.pseudonym import hmac_column
 from healthlake.settings import Settings
-from jobs.silver.rules import Rule, first_broken
+from jobs.silver.rules import Rule, with_first_broken
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +155,14 @@ def classify(standardised: Standardised, keys: tuple[str, ...], with_residents: 
     if "resident_key" not in standardised.rows.columns:
         unresolved = "the record's person is not in the resident index (run silver.residents first)"
         rules.insert(0, Rule("resident.unresolved", "_identity_record_id", F.col("resident_key").isNull(), unresolved))
-    rule_id, field_name, raw_value, message = first_broken(rules)
     ranked = Window.partitionBy(*keys).orderBy(F.col("_order").desc())
-    return with_residents.select(
-        "*",
-        F.row_number().over(ranked).alias("_rank"),
+    # The rules in a select of their own after the window's: in the window's select Spark evaluates
+    # them before the shuffle, in one stage with the standardising, and classifying 1.2M readings took
+    # 16.0 s (into a noop sink, 100k lake, best of 3) against 10.0 s so, with the same rows out.
+    return (
+        with_first_broken(with_residents.withColumn("_rank", F.row_number().over(ranked)), rules)
         # A cancellation needs no valid content: it only removes what was published.
-        F.when(~F.col("_deleted"), rule_id).alias("_rule_id"),
-        field_name.alias("_field"),
-        raw_value.alias("_raw_value"),
-        message.alias("_message"),
+        .withColumn("_rule_id", F.when(~F.col("_deleted"), F.col("_rule_id")))
     )
 
 

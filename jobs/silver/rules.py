@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+
+RULE_INDEX = "_rule_index"
 
 
 @dataclass(frozen=True)
@@ -17,19 +19,25 @@ class Rule:
     message: str
 
 
-def first_broken(rules: list[Rule]) -> tuple[Column, Column, Column, Column]:
-    """(rule_id, field, raw value, message) of the first rule each row breaks; nulls for a clean row.
+def with_first_broken(rows: DataFrame, rules: list[Rule]) -> DataFrame:
+    """`rows` with `_rule_id`, `_field`, `_raw_value` and `_message` of the first rule each row breaks;
+    nulls for a clean row.
 
-    Each condition is evaluated once: the index of the first broken rule picks the rest.
+    The index of the first broken rule is a column of its own, computed once and read by the four.
     """
     index = F.coalesce(*[F.when(r.broken, F.lit(i + 1)) for i, r in enumerate(rules)], F.lit(None).cast("int"))
 
     def pick(values: list[Column]) -> Column:
-        return F.when(index.isNotNull(), F.element_at(F.array(*values), index))
+        return F.when(F.col(RULE_INDEX).isNotNull(), F.element_at(F.array(*values), F.col(RULE_INDEX)))
 
     return (
-        pick([F.lit(r.rule_id) for r in rules]),
-        pick([F.lit(r.field.lstrip("_").removesuffix("_raw")) for r in rules]),
-        pick([F.col(r.field).cast("string") for r in rules]),
-        pick([F.lit(r.message) for r in rules]),
+        rows.withColumn(RULE_INDEX, index)
+        .select(
+            "*",
+            pick([F.lit(r.rule_id) for r in rules]).alias("_rule_id"),
+            pick([F.lit(r.field.lstrip("_").removesuffix("_raw")) for r in rules]).alias("_field"),
+            pick([F.col(r.field).cast("string") for r in rules]).alias("_raw_value"),
+            pick([F.lit(r.message) for r in rules]).alias("_message"),
+        )
+        .drop(RULE_INDEX)
     )

@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 from healthlake.pseudonym import hmac_column, hmac_hex
 from jobs.silver import observations
 from jobs.silver.entity import Batch
-from jobs.silver.rules import first_broken
+from jobs.silver.rules import with_first_broken
 
 
 @pytest.mark.parametrize("key", [b"k", b"a-32-byte-key-for-the-test-suite", b"x" * 100])
@@ -50,8 +50,8 @@ def test_each_observation_rule_catches_what_it_names_and_nothing_else(spark, set
     rows = [_bronze_row(exam_id=f"TJ{i}", **overrides) for i, (overrides, _) in enumerate(CASES)]
     batch = Batch(spark, {observations.BRONZE: spark.createDataFrame(rows)}, b"key", settings)
     standardised = observations.standardise(batch)
-    rule_id, *_ = first_broken(standardised.rules)
-    out = {r["encounter_key"]: r for r in standardised.rows.withColumn("_rule_id", rule_id).collect()}
+    ruled = with_first_broken(standardised.rows, standardised.rules)
+    out = {r["encounter_key"]: r for r in ruled.collect()}
     for i, (_, expected_rule) in enumerate(CASES):
         assert out[hmac_hex(b"key", f"exam_system.exam:TJ{i}")]["_rule_id"] == expected_rule, CASES[i]
     clean = out[hmac_hex(b"key", "exam_system.exam:TJ0")]
