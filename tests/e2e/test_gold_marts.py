@@ -286,7 +286,7 @@ def test_dbt_docs_generate_describes_the_marts(gold_home):
     assert "model.healthlake.resident_health_profile" in catalog and "risk_level" in catalog
 
 
-def test_an_incremental_build_follows_silver_through_cancellations(gold_home, read):
+def test_an_incremental_build_follows_silver_through_cancellations(gold_home, read, spark):
     """Runs last: a day of HIS changes, then silver and only the incremental marts again."""
     before = set(read(gold_home, "gold", "encounters")["encounter_key"])
     changed = healthlake(gold_home, "simulate-changes", "--share", "0.05")
@@ -299,6 +299,12 @@ def test_an_incremental_build_follows_silver_through_cancellations(gold_home, re
     assert before - after, "no cancelled encounter left gold"
     diagnoses = read(gold_home, "gold", "diagnoses")
     assert set(diagnoses["diagnosis_key"]) == set(read(gold_home, "silver", "diagnoses")["diagnosis_key"])
+    for mart in ("encounters", "diagnoses"):
+        # The post-hook's MERGE removed the cancelled rows: marked, not their files rewritten.
+        removal = spark.sql(f"DESCRIBE HISTORY delta.`{gold_home / 'warehouse' / 'gold' / mart}` LIMIT 1").first()
+        metrics = removal["operationMetrics"]
+        assert removal["operation"] == "MERGE" and int(metrics["numTargetRowsDeleted"]) > 0, (mart, metrics)
+        assert int(metrics["numTargetDeletionVectorsAdded"]) > 0 and metrics["numTargetFilesRemoved"] == "0", mart
 
 
 def test_no_silver_or_gold_table_holds_an_identifier_in_clear(gold_home, read):

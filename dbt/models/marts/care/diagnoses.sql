@@ -7,6 +7,7 @@
         incremental_strategy='merge',
         unique_key='diagnosis_key',
         post_hook="{{ remove_deleted('diagnosis_key', ref('stg_silver__diagnoses')) }}",
+        tblproperties={'delta.enableDeletionVectors': 'true'},
     )
 }}
 

@@ -1,7 +1,8 @@
 {#- Every contact with care across exam, outpatient and inpatient settings, one row per encounter, for
     analysts: dates only (no times), the resident's pseudonymous key, district and age band.
     Incremental: each build MERGEs the silver rows loaded since the last one, then removes encounters
-    that left silver (a cancelled visit leaves everything downstream). -#}
+    that left silver (a cancelled visit leaves everything downstream). With deletion vectors both MERGEs
+    mark the rows they replace or remove instead of rewriting every file holding one of them. -#}
 
 {{
     config(
@@ -9,6 +10,7 @@
         incremental_strategy='merge',
         unique_key='encounter_key',
         post_hook="{{ remove_deleted('encounter_key', ref('stg_silver__encounters')) }}",
+        tblproperties={'delta.enableDeletionVectors': 'true'},
     )
 }}
 
