@@ -243,7 +243,9 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     first_load = spark.table(job).limit(1).count() == 0
     small = published <= settings.broadcast_max_rows
     changed = merge_new(spark, job, good, entity.keys, f"incoming_{entity.table}", small) if published else 0
-    dropped = delete_keys(spark, job, removed, entity.keys) if (rejected + cancelled) and not first_load else 0
+    removing = rejected + cancelled
+    small_removal = removing <= settings.broadcast_max_rows
+    dropped = delete_keys(spark, job, removed, entity.keys, small_removal) if removing and not first_load else 0
     log.info("%s: published in %.1f s", job, time.monotonic() - started)
     record_progress(spark, settings, job, through)
     classified.unpersist()
@@ -292,9 +294,13 @@ def not_yet_held(incoming: DataFrame, held: DataFrame, columns: list[str], small
     return incoming.join(held, on=columns, how="left_anti")
 
 
-def delete_keys(spark: SparkSession, table: str, keys_df: DataFrame, keys: tuple[str, ...]) -> int:
-    """Remove these business keys from the table; returns how many rows were there to remove."""
-    present = keys_df.join(spark.table(table).select(*keys), list(keys)).distinct().persist()
+def delete_keys(spark: SparkSession, table: str, keys_df: DataFrame, keys: tuple[str, ...], small: bool = False) -> int:
+    """Remove these business keys from the table; returns how many rows were there to remove.
+    `small` keys (up to HEALTHLAKE_BROADCAST_MAX_ROWS) are broadcast to cut the table's keys to
+    them, instead of shuffling every key of the table to find them."""
+    held = spark.table(table).select(*keys)
+    found = held.join(F.broadcast(keys_df), list(keys), "left_semi") if small else keys_df.join(held, list(keys))
+    present = found.distinct().persist()
     count = present.count()
     if count:
         present.createOrReplaceTempView("removed_keys")

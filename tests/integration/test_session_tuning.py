@@ -9,7 +9,7 @@ from healthlake import audit, quality
 from healthlake.lineage import LEDGER, MERGE_TARGET, create_table_if_absent, record_progress, unprocessed
 from healthlake.quality import Check
 from healthlake.spark import DELTA_STATE_CACHE, releasing_caches
-from jobs.silver.entity import merge_new
+from jobs.silver.entity import delete_keys, merge_new
 
 
 def test_a_persisted_small_batch_keeps_one_partition_not_the_shuffle_width(spark):
@@ -117,3 +117,15 @@ def test_a_small_batch_finds_the_same_changes_broadcast_as_shuffled(spark, setti
         assert merge_new(spark, f"silver.{table}", _readings(spark, batch), ("reading_key",), "v", small) == 2
         assert spark.table(f"silver.{table}").count() == 51
         assert spark.table(f"silver.{table}").where("reading_key = 'k2'").first()["sbp"] == 1
+
+
+def test_removed_keys_are_found_the_same_broadcast_as_shuffled(spark, settings):
+    held = [(f"k{i}", f"h{i}", 100 + i) for i in range(50)]
+    removed = spark.createDataFrame([("k3",), ("k3",), ("k7",), ("k99",)], "reading_key string")  # twice; absent
+    for small in (False, True):
+        table = f"test_delete_{'broadcast' if small else 'shuffled'}"
+        create_table_if_absent(spark, settings, "silver", table, _readings(spark, []), MERGE_TARGET)
+        _readings(spark, held).write.insertInto(f"silver.{table}")
+        assert delete_keys(spark, f"silver.{table}", removed, ("reading_key",), small) == 2
+        left = {row.reading_key for row in spark.table(f"silver.{table}").collect()}
+        assert left == {f"k{i}" for i in range(50)} - {"k3", "k7"}
