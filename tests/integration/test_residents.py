@@ -91,6 +91,37 @@ def test_a_phone_change_keeps_the_key_and_writes_golden_history(spark, settings,
     assert versions[0]["valid_to"] == versions[1]["valid_from"] and versions[1]["phone"] == "13912345678"
 
 
+def test_a_resident_whose_only_record_moves_to_another_leaves_silver(spark, settings, silver):
+    """An ID number corrected to another person's: the record joins that resident, and the resident
+    it was the only record of is gone from silver.residents (the day's cut of the affected residents)."""
+    crosswalk = spark.table("restricted.identity_crosswalk")
+    alone = crosswalk.groupBy("resident_key").count().where("count = 1").select("resident_key")
+    moving, target = (
+        crosswalk.where("source = 'his.patients' AND match_method = 'id_number' AND length(id_number) = 18")
+        .join(alone, "resident_key")
+        .orderBy("source_record_id")
+        .limit(2)
+        .collect()
+    )
+    assert spark.table("silver.residents").where(f"resident_key = '{moving['resident_key']}'").count() == 1
+    with connect(settings) as conn:
+        conn.execute(
+            "UPDATE his.patients SET id_number = %s, updated_at = now() WHERE patient_id = %s",
+            (target["id_number"], int(moving["source_record_id"])),
+        )
+        conn.commit()
+    extract_database.run(spark, settings, "patients", run_id="test_move")
+    standardise.run(spark, settings, "test_move", "residents")
+    moved = (
+        spark.table("restricted.identity_crosswalk")
+        .where(f"source = 'his.patients' AND source_record_id = '{moving['source_record_id']}'")
+        .first()
+    )
+    assert moved["resident_key"] == target["resident_key"]
+    assert spark.table("silver.residents").where(f"resident_key = '{moving['resident_key']}'").count() == 0
+    assert spark.table("silver.residents").where(f"resident_key = '{target['resident_key']}'").count() == 1
+
+
 def _index(spark):
     return spark.table("restricted.identity_crosswalk").select(
         F.concat_ws(":", "source", "source_record_id").alias("index_id"), *FEATURES
