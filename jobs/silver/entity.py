@@ -298,9 +298,8 @@ def delete_keys(spark: SparkSession, table: str, keys_df: DataFrame, keys: tuple
     """Remove these business keys from the table; returns how many rows were there to remove.
     `small` keys (up to HEALTHLAKE_BROADCAST_MAX_ROWS) are broadcast to cut the table's keys to
     them, instead of shuffling every key of the table to find them."""
-    held = spark.table(table).select(*keys)
-    found = held.join(F.broadcast(keys_df), list(keys), "left_semi") if small else keys_df.join(held, list(keys))
-    present = found.distinct().persist()
+    wanted = F.broadcast(keys_df) if small else keys_df
+    present = spark.table(table).select(*keys).join(wanted, list(keys), "left_semi").distinct().persist()
     count = present.count()
     if count:
         present.createOrReplaceTempView("removed_keys")

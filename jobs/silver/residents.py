@@ -270,8 +270,10 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     create_table_if_absent(spark, settings, "silver", "residents", public, MERGE_TARGET)
     upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
     # A resident whose every record moved to another resident is gone.
-    still_held = spark.table(CROSSWALK).select("resident_key").join(cut, "resident_key", "left_semi")
-    orphans = affected.join(still_held, "resident_key", "left_anti")
+    held = spark.table(CROSSWALK).select("resident_key")
+    if few:  # cut to the affected residents first, as the joins above
+        held = held.join(cut, "resident_key", "left_semi")
+    orphans = affected.join(held, "resident_key", "left_anti")
     if orphans.limit(1).count():
         orphans.createOrReplaceTempView("orphan_residents")
         spark.sql(f"MERGE INTO {RESIDENTS} t USING orphan_residents s ON t.resident_key = s.resident_key "
