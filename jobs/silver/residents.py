@@ -196,6 +196,14 @@ def merge_golden_scd2(spark: SparkSession, settings: Settings, golden: DataFrame
     return count
 
 
+def orphaned(spark: SparkSession, affected: DataFrame, cut: DataFrame | None) -> DataFrame:
+    """The affected residents with no record left in the crosswalk: every record moved to another."""
+    held = spark.table(CROSSWALK).select("resident_key")
+    if cut is not None:  # cut to the affected residents first, as the joins before it
+        held = held.join(cut, "resident_key", "left_semi")
+    return affected.join(held, "resident_key", "left_anti")
+
+
 def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     present = [s.bronze_table for s in IDENTITY_SOURCES if table_exists(settings, "bronze", s.bronze_table)]
     new_rows = {table: unprocessed(spark, settings, CONSUMER, table) for table in present}
@@ -260,6 +268,16 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     cut = F.broadcast(affected) if few else affected
     golden = golden_records(spark.table(CROSSWALK).join(cut, "resident_key"))
     changed_golden = merge_golden_scd2(spark, settings, golden, now)
+    # A resident whose every record moved to another is gone: its golden history closes now, its silver
+    # row goes after the gate. On a first load every resident still has the records it came from.
+    gone = orphaned(spark, affected, cut if few else None) if previous_keys is not None else None
+    if gone is not None and gone.limit(1).count():
+        gone.withColumn("closed_at", now).createOrReplaceTempView("gone_residents")
+        close_golden = "UPDATE SET t.is_current = false, t.valid_to = s.closed_at"
+        spark.sql(f"MERGE INTO {GOLDEN} t USING gone_residents s ON t.resident_key = s.resident_key "
+                  f"AND t.is_current WHEN MATCHED THEN {close_golden}")  # fmt: skip
+    else:
+        gone = None
     log.info("golden records merged")
 
     public = spark.table(GOLDEN).where("is_current").join(cut, "resident_key").select(
@@ -269,14 +287,8 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     check_batch(spark, settings, RESIDENTS, public, public.columns, run_id)
     create_table_if_absent(spark, settings, "silver", "residents", public, MERGE_TARGET)
     upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
-    # A resident whose every record moved to another resident is gone.
-    held = spark.table(CROSSWALK).select("resident_key")
-    if few:  # cut to the affected residents first, as the joins above
-        held = held.join(cut, "resident_key", "left_semi")
-    orphans = affected.join(held, "resident_key", "left_anti")
-    if orphans.limit(1).count():
-        orphans.createOrReplaceTempView("orphan_residents")
-        spark.sql(f"MERGE INTO {RESIDENTS} t USING orphan_residents s ON t.resident_key = s.resident_key "
+    if gone is not None:
+        spark.sql(f"MERGE INTO {RESIDENTS} t USING gone_residents s ON t.resident_key = s.resident_key "
                   "WHEN MATCHED THEN DELETE")  # fmt: skip
     record_progress(spark, settings, CONSUMER, through)
     public.unpersist()

@@ -93,7 +93,7 @@ def test_a_phone_change_keeps_the_key_and_writes_golden_history(spark, settings,
 
 def test_a_resident_whose_only_record_moves_to_another_leaves_silver(spark, settings, silver):
     """An ID number corrected to another person's: the record joins that resident, and the resident
-    it was the only record of is gone from silver.residents (the day's cut of the affected residents)."""
+    it was the only record of is gone from silver.residents and has no current golden record."""
     crosswalk = spark.table("restricted.identity_crosswalk")
     alone = crosswalk.groupBy("resident_key").count().where("count = 1").select("resident_key")
     moving, target = (
@@ -120,6 +120,9 @@ def test_a_resident_whose_only_record_moves_to_another_leaves_silver(spark, sett
     assert moved["resident_key"] == target["resident_key"]
     assert spark.table("silver.residents").where(f"resident_key = '{moving['resident_key']}'").count() == 0
     assert spark.table("silver.residents").where(f"resident_key = '{target['resident_key']}'").count() == 1
+    # Its golden record keeps its history, closed: no current version of a resident that is gone.
+    left = spark.table("restricted.resident_golden").where(f"resident_key = '{moving['resident_key']}'").collect()
+    assert left and not any(v["is_current"] for v in left) and all(v["valid_to"] for v in left)
 
 
 def _index(spark):
