@@ -271,13 +271,11 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     # A resident whose every record moved to another is gone: its golden history closes now, its silver
     # row goes after the gate. On a first load every resident still has the records it came from.
     gone = orphaned(spark, affected, cut if few else None) if previous_keys is not None else None
-    if gone is not None and gone.limit(1).count():
+    any_gone = gone is not None and gone.limit(1).count() > 0
+    if any_gone:
         gone.withColumn("closed_at", now).createOrReplaceTempView("gone_residents")
-        close_golden = "UPDATE SET t.is_current = false, t.valid_to = s.closed_at"
-        spark.sql(f"MERGE INTO {GOLDEN} t USING gone_residents s ON t.resident_key = s.resident_key "
-                  f"AND t.is_current WHEN MATCHED THEN {close_golden}")  # fmt: skip
-    else:
-        gone = None
+        spark.sql(f"MERGE INTO {GOLDEN} t USING gone_residents s ON t.resident_key = s.resident_key AND t.is_current "
+                  "WHEN MATCHED THEN UPDATE SET t.is_current = false, t.valid_to = s.closed_at")  # fmt: skip
     log.info("golden records merged")
 
     public = spark.table(GOLDEN).where("is_current").join(cut, "resident_key").select(
@@ -287,7 +285,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     check_batch(spark, settings, RESIDENTS, public, public.columns, run_id)
     create_table_if_absent(spark, settings, "silver", "residents", public, MERGE_TARGET)
     upsert(spark, RESIDENTS, public, ["resident_key"], "incoming_residents")
-    if gone is not None:
+    if any_gone:
         spark.sql(f"MERGE INTO {RESIDENTS} t USING gone_residents s ON t.resident_key = s.resident_key "
                   "WHEN MATCHED THEN DELETE")  # fmt: skip
     record_progress(spark, settings, CONSUMER, through)
