@@ -228,7 +228,7 @@ def build(env: dict, home: Path, label: str) -> dict:
 
 
 DUCKDB_FIGURES = ("mart", "spark_seconds", "duckdb_seconds", "spark_to_duckdb", "mart_rows", "repeat", "spark_runs",
-                  "duckdb_runs")  # fmt: skip
+                  "duckdb_runs", "spark_phases", "duckdb_phases")  # fmt: skip
 
 
 def bench(residents: int, his_port: int, duckdb_repeat: int) -> dict:

@@ -96,7 +96,20 @@ def _duckdb_line(duckdb: dict) -> str:
     if "spark_runs" not in duckdb:  # reports from before every run was kept
         return line + ".\n"
     runs = ", ".join(str(s) for s in duckdb["spark_runs"])
-    return line + f", best of {duckdb['repeat']} (Spark's runs in order: {runs} s).\n"
+    line += f", best of {duckdb['repeat']} (Spark's runs in order: {runs} s)."
+    return f"{line} {phases_line(duckdb)}".rstrip() + "\n"
+
+
+def phases_line(result: dict) -> str:
+    """Where each engine's best time goes (reports from before the phases were measured: nothing)."""
+    if "spark_phases" not in result:
+        return ""
+    spark, duckdb = result["spark_phases"], result["duckdb_phases"]
+    return (
+        f"Spark's time by phase (later runs, {spark['create_table']} s at best): planning {spark['planning']} s, "
+        f"execution {spark['execution']} s, Delta write {spark['delta_write']} s; "
+        f"DuckDB's: reading silver {duckdb['read']} s, query and write {duckdb['query_and_write']} s.\n"
+    )
 
 
 def files_table(report: dict) -> str:

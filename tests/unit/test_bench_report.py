@@ -155,4 +155,17 @@ def test_the_duckdb_line_shows_how_many_runs_the_best_was_taken_from_and_sparks_
     report = _report(1_000_000)
     assert "(12 rows, equal row for row): 6.0 s / 2.0 s.\n" in markdown([report])  # older reports: no runs kept
     report["duckdb"] |= {"repeat": 3, "spark_runs": [9.1, 7.0, 6.0], "duckdb_runs": [2.4, 2.0, 2.1]}
-    assert "6.0 s / 2.0 s, best of 3 (Spark's runs in order: 9.1, 7.0, 6.0 s)." in markdown([report])
+    assert "6.0 s / 2.0 s, best of 3 (Spark's runs in order: 9.1, 7.0, 6.0 s).\n" in markdown([report])
+
+
+def test_the_duckdb_line_splits_each_engines_time_by_phase_when_measured():
+    report = _report(1_000_000)
+    report["duckdb"] |= {"repeat": 3, "spark_runs": [9.1, 7.0, 6.0], "duckdb_runs": [2.4, 2.0, 2.1]}
+    report["duckdb"] |= {
+        "spark_phases": {"planning": 1.5, "execution": 2.5, "delta_write": 2.0, "create_table": 5.5},
+        "duckdb_phases": {"read": 0.8, "query_and_write": 1.2},
+    }
+    assert (
+        "(Spark's runs in order: 9.1, 7.0, 6.0 s). Spark's time by phase (later runs, 5.5 s at best): planning 1.5 s, "
+        "execution 2.5 s, Delta write 2.0 s; DuckDB's: reading silver 0.8 s, query and write 1.2 s.\n"
+    ) in markdown([report])
