@@ -11,7 +11,8 @@ delta-rs. The two results are compared row for row before a figure is reported. 
 Spark's JIT compiler goes on speeding the query up for five runs (15.4, 6.8, 5.9, 5.1, 4.8 s on a
 lake shaped like a million residents'), and in `healthlake run` one JVM builds every mart, warm.
 
-Where each engine's time goes is reported beside the ratio, each phase best of `--repeat`: Spark's
+Where each engine's time goes is reported beside the ratio, from the best of `--repeat` runs of each
+measurement (a phase that is a difference is the difference of two bests): Spark's
 planning (analysis, optimisation and physical planning, in which Delta lists each table's files as
 Spark jobs), its execution (the SELECT into Spark's `noop` sink, less the planning) and the Delta
 write (a CREATE TABLE run less the noop run); DuckDB's reading of silver through delta-rs and the
