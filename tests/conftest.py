@@ -33,6 +33,11 @@ def pytest_configure(config):
     airflow_env.activate(get_settings())
 
 
+def pytest_collection_modifyitems(items):
+    # The end-to-end tests share one lake (tests/e2e/conftest.py): those that change it go last, in order.
+    items.sort(key=lambda item: item.get_closest_marker("changes_shared_lake") is not None)
+
+
 def pytest_unconfigure(config):
     from healthlake.his_database import SERVER_SCRIPT
 

@@ -14,6 +14,7 @@ import pandas as pd
 HEALTHLAKE = str(Path(sys.executable).with_name("healthlake"))
 POSTGRES = Path(__file__).parents[2] / "scripts" / "postgres.sh"
 _his_ports: dict[Path, str] = {}
+AS_OF = "2026-06-30"  # the shared lake's last generated day: its marts and alerts are dated as of it
 
 
 def _environment(home: Path, **env: str) -> dict[str, str]:

@@ -1,19 +1,20 @@
-"""The whole pipeline on a Spark standalone master and worker on loopback, started by the project's
-script, and as docker/compose.yaml stores it (tables in S3-compatible object storage, the catalog in
-the metastore service), against the same pipeline in local mode: only settings differ,
-and every mart comes out the same."""
+"""The whole pipeline deployed as docker/compose.yaml deploys it: on a Spark standalone master and
+worker on loopback (started by the project's script), its tables in S3-compatible object storage and
+its catalog in the metastore service. Against the shared lake's local run (tests/e2e/conftest.py) only
+settings differ, and every mart comes out the same."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from helpers import (
+    AS_OF,
     _environment,
     destroy_his,
     free_port,
@@ -30,14 +31,7 @@ from healthlake import dbt_graph
 pytestmark = pytest.mark.slow
 SCRIPT = Path(__file__).parents[2] / "scripts" / "spark-standalone.sh"
 JOBS = ("job", "bronze-ingest", "bronze-extract-his", "silver", "gold")
-# The same network, the same key and the same as-of date in both homes: the same marts are expected.
-SAME = {"HEALTHLAKE_PSEUDONYM_KEY": "cluster-test-key-not-a-secret", "HEALTHLAKE_AS_OF_DATE": "2026-02-28"}
 VOLATILE = {"built_at", "loaded_at"}  # when the mart was built, when silver loaded the row
-
-
-def _generate(home: Path) -> None:
-    done = healthlake(home, "generate", "--residents", "250", "--start", "2026-01-01", "--end", "2026-02-28", **SAME)
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -58,52 +52,6 @@ def cluster(tmp_path_factory):
         destroy_his(home)
 
 
-@pytest.fixture(scope="module")
-def local_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("local")
-    _generate(home)
-    try:
-        done = healthlake(home, *JOBS, timeout=1800, **SAME)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        yield home
-    finally:
-        destroy_his(home)
-
-
-def test_the_whole_pipeline_on_the_cluster_builds_the_same_marts_as_local_mode(cluster, local_home, spark):
-    home, master = cluster
-    _generate(home)
-    on_cluster = {
-        "HEALTHLAKE_SPARK_MASTER": master,
-        "HEALTHLAKE_SPARK_EXECUTOR_MEMORY": "1g",
-        "HEALTHLAKE_SPARK_EXECUTOR_CORES": "2",
-        "SPARK_LOCAL_IP": "127.0.0.1",
-    }
-    done = healthlake(home, *JOBS, timeout=2400, **on_cluster, **SAME)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    lines = done.stdout.splitlines()
-    assert all(f"spark master {master}" in line for line in lines)
-    assert any(line.startswith("silver.residents:") for line in lines)
-    # Executors ran in the worker, which made a directory for the application.
-    assert len(list((home / "spark-standalone" / "work").glob("app-*"))) == 1
-
-    def mart(where: Path, name: str) -> pd.DataFrame:
-        frame = spark.read.format("delta").load(str(where / "warehouse" / "gold" / name)).toPandas()
-        frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE])
-        for column in frame.columns:  # arrays and structs compare (and sort) as their text
-            if frame[column].map(lambda v: isinstance(v, list | dict | np.ndarray)).any():
-                frame[column] = frame[column].map(lambda v: str(v.tolist() if isinstance(v, np.ndarray) else v))
-        return frame.sort_values(list(frame.columns)).reset_index(drop=True)
-
-    compared = 0
-    for name in sorted(set(dbt_graph.marts()) - {"dq_scorecard"}):  # the scorecard holds each run's own ids
-        on_local, on_cluster_ = mart(local_home, name), mart(home, name)
-        assert len(on_local) > 0, name
-        pd.testing.assert_frame_equal(on_cluster_, on_local, obj=f"gold.{name}")
-        compared += len(on_local)
-    assert compared > 1000
-
-
 def _catalog_service(home: Path, in_bucket: dict[str, str]) -> tuple[subprocess.Popen, dict[str, str]]:
     """`healthlake metastore`, reaching the bucket (it makes schemas' directories), and the setting
     that points sessions at it."""
@@ -121,15 +69,31 @@ LIST_GOLD = (
 )
 
 
-def test_the_whole_pipeline_stored_as_compose_stores_it_builds_the_same_marts(local_home, tmp_path_factory):
-    home = tmp_path_factory.mktemp("object-storage")
+def test_the_whole_pipeline_deployed_as_compose_deploys_it_builds_the_same_marts_as_local_mode(cluster, lake):
+    home, master = cluster
+    # The same network (the generator's default seed), key and as-of date as the shared lake.
+    (home / "secrets").mkdir()
+    shutil.copy(lake.home / "secrets" / "pseudonym.key", home / "secrets" / "pseudonym.key")
+    generated = healthlake(home, "generate", "--residents", "1500", "--start", "2026-01-01", "--end", AS_OF)
+    assert generated.returncode == 0, generated.stderr
     server, in_bucket = object_store()
     catalog_service = None
     try:
-        _generate(home)
         catalog_service, in_catalog = _catalog_service(home, in_bucket)
-        done = healthlake(home, *JOBS, timeout=2400, **in_bucket, **in_catalog, **SAME)
+        on_cluster = {
+            "HEALTHLAKE_SPARK_MASTER": master,
+            "HEALTHLAKE_SPARK_EXECUTOR_MEMORY": "1g",
+            "HEALTHLAKE_SPARK_EXECUTOR_CORES": "2",
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "HEALTHLAKE_AS_OF_DATE": AS_OF,
+        }
+        done = healthlake(home, *JOBS, timeout=2400, **on_cluster, **in_bucket, **in_catalog)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        lines = done.stdout.splitlines()
+        assert all(f"spark master {master}" in line for line in lines)
+        assert any(line.startswith("silver.residents:") for line in lines)
+        # Executors ran in the worker, which made a directory for the application.
+        assert len(list((home / "spark-standalone" / "work").glob("app-*"))) == 1
         # No table was written to the home's disk: the warehouse is the bucket.
         assert not (home / "warehouse").exists()
         listed = subprocess.run(
@@ -148,15 +112,14 @@ def test_the_whole_pipeline_stored_as_compose_stores_it_builds_the_same_marts(lo
             return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
         compared = 0
-        for name in sorted(set(dbt_graph.marts()) - {"dq_scorecard"}):
-            on_disk = mart(str(local_home / "warehouse" / "gold" / name), {})
-            in_object_storage = mart(f"{in_bucket['HEALTHLAKE_WAREHOUSE']}/gold/{name}", in_bucket)
-            assert len(on_disk) > 0, name
-            pd.testing.assert_frame_equal(in_object_storage, on_disk, obj=f"gold.{name}")
-            compared += len(on_disk)
+        for name in sorted(set(dbt_graph.marts()) - {"dq_scorecard"}):  # the scorecard holds each run's own ids
+            on_local = mart(str(lake.home / "warehouse" / "gold" / name), {})
+            deployed = mart(f"{in_bucket['HEALTHLAKE_WAREHOUSE']}/gold/{name}", in_bucket)
+            assert len(on_local) > 0, name
+            pd.testing.assert_frame_equal(deployed, on_local, obj=f"gold.{name}")
+            compared += len(on_local)
         assert compared > 1000
     finally:
         stop(server)
         if catalog_service is not None:
             stop(catalog_service)
-        destroy_his(home)

@@ -1,7 +1,7 @@
-"""The gold marts against the generator's ground truth. Six months of a small network go through the
-bronze, silver and gold jobs (`healthlake job ... gold`) in a home of their own; the marts are read back
-from their Delta directories and compared with what this test computes itself from the forms the
-generator wrote (ground_truth/followup_people.parquet), by the specification's rules."""
+"""The gold marts against the generator's ground truth. The shared lake (tests/e2e/conftest.py: six
+months of a small network through the Airflow DAGs) is read back from its Delta directories and
+compared with what this test computes itself from the forms the generator wrote
+(ground_truth/followup_people.parquet), by the specification's rules."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import destroy_his, free_port, healthlake, serve, stop
+from helpers import AS_OF, free_port, healthlake, serve, stop
 
 from healthlake import contracts
 from healthlake.pseudonym import hmac_hex
@@ -24,22 +24,7 @@ from healthlake.settings import REPO_ROOT, get_settings
 
 pytestmark = pytest.mark.slow
 
-AS_OF = "2026-06-30"
 ELDERLY_TARGET_SBP = 150  # the dbt var's default (STANDARDS.md §5, UNCONFIRMED)
-
-
-@pytest.fixture(scope="module")
-def gold_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("gold")
-    generated = healthlake(home, "generate", "--residents", "1500", "--start", "2026-01-01", "--end", AS_OF)
-    assert generated.returncode == 0, generated.stderr
-    try:
-        for args in (("job", "bronze-ingest", "bronze-extract-his", "silver"), ("job", "gold")):
-            done = healthlake(home, *args, timeout=1200, HEALTHLAKE_AS_OF_DATE=AS_OF)
-            assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-        yield home
-    finally:
-        destroy_his(home)
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +44,13 @@ def whole_years(born: pd.Series, on: pd.Series) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def forms(gold_home, read) -> pd.DataFrame:
+def forms(lake, read) -> pd.DataFrame:
     """Every follow-up form the generator wrote that reached the resident index, judged by the rules."""
-    truth = pd.read_parquet(gold_home / "ground_truth" / "followup_people.parquet")
-    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
+    truth = pd.read_parquet(lake.home / "ground_truth" / "followup_people.parquet")
+    crosswalk = read(lake.home, "restricted", "identity_crosswalk")
     crosswalk = crosswalk[crosswalk["source"] == "public_health.followup"][["source_record_id", "resident_key"]]
-    residents = read(gold_home, "silver", "residents")[["resident_key", "birth_date", "district_code"]]
-    key = (gold_home / "secrets" / "pseudonym.key").read_text().strip().encode()
+    residents = read(lake.home, "silver", "residents")[["resident_key", "birth_date", "district_code"]]
+    key = (lake.home / "secrets" / "pseudonym.key").read_text().strip().encode()
     forms = truth.merge(crosswalk, left_on="form_id", right_on="source_record_id").merge(residents, on="resident_key")
     forms["followup_key"] = [hmac_hex(key, f"public_health.followup:{f}") for f in forms["form_id"]]
     forms["condition"] = forms["form_type"].map({"hypertension": "hypertension", "t2dm": "diabetes"})
@@ -106,7 +91,7 @@ def control_status(visits: pd.DataFrame) -> str:
     return "not_measured" if pd.isna(latest) else ("controlled" if latest == 1 else "uncontrolled")
 
 
-def test_management_and_control_per_patient_match_the_rules(gold_home, forms, read):
+def test_management_and_control_per_patient_match_the_rules(lake, forms, read):
     expected = pd.DataFrame(
         [
             (resident, condition, len(visits), managed_to_standard(condition, visits), control_status(visits))
@@ -114,9 +99,9 @@ def test_management_and_control_per_patient_match_the_rules(gold_home, forms, re
         ],
         columns=["resident_key", "condition", "followups", "is_managed_to_standard", "control_status"],
     )
-    mart = read(gold_home, "gold", "chronic_disease_management")
+    mart = read(lake.home, "gold", "chronic_disease_management")
     mart = mart[mart["year"] == 2026][expected.columns]
-    clean = clean_residents(read, gold_home)
+    clean = clean_residents(read, lake.home)
     expected = expected[expected["resident_key"].isin(clean)].sort_values(["resident_key", "condition"])
     mart = mart[mart["resident_key"].isin(clean)].sort_values(["resident_key", "condition"])
     assert len(expected) > 100, "too few managed patients to test anything"
@@ -128,29 +113,29 @@ def test_management_and_control_per_patient_match_the_rules(gold_home, forms, re
     )
 
 
-def test_management_rows_carry_their_residents_district_and_sex(gold_home, read):
+def test_management_rows_carry_their_residents_district_and_sex(lake, read):
     """The mart takes district and sex from the visits it groups, not from a join of its own."""
-    mart = read(gold_home, "gold", "chronic_disease_management")
-    residents = read(gold_home, "silver", "residents").set_index("resident_key")
+    mart = read(lake.home, "gold", "chronic_disease_management")
+    residents = read(lake.home, "silver", "residents").set_index("resident_key")
     assert len(mart) > 100 and mart["district_code"].notna().any() and mart["sex_code"].notna().any()
     expected = residents.loc[mart["resident_key"], ["district_code", "sex_code"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(mart[["district_code", "sex_code"]].reset_index(drop=True), expected)
 
 
-def test_condition_flags_follow_the_records(gold_home, forms, read):
+def test_condition_flags_follow_the_records(lake, forms, read):
     """Every patient with a follow-up form is flagged; the generator codes hypertension and diabetes
     only for people who have them, so no flag may fall on anyone else."""
-    profile = read(gold_home, "gold", "resident_health_profile").set_index("resident_key")
-    clean = clean_residents(read, gold_home)
+    profile = read(lake.home, "gold", "resident_health_profile").set_index("resident_key")
+    clean = clean_residents(read, lake.home)
     for condition, column in (("hypertension", "has_hypertension"), ("diabetes", "has_diabetes")):
         with_forms = set(forms.loc[forms["condition"] == condition, "resident_key"])
         flagged = set(profile.index[profile[column]])
         assert with_forms and with_forms <= flagged
         assert len(flagged) > len(with_forms), f"no {condition} came from a diagnosis alone"
 
-    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
-    his = pd.read_parquet(gold_home / "ground_truth" / "his_people.parquet").astype({"patient_id": str})
-    exams = pd.read_parquet(gold_home / "ground_truth" / "exam_people.parquet").astype({"exam_id": str})
+    crosswalk = read(lake.home, "restricted", "identity_crosswalk")
+    his = pd.read_parquet(lake.home / "ground_truth" / "his_people.parquet").astype({"patient_id": str})
+    exams = pd.read_parquet(lake.home / "ground_truth" / "exam_people.parquet").astype({"exam_id": str})
     person_of = pd.concat(
         [
             crosswalk.merge(his, left_on="source_record_id", right_on="patient_id")[["resident_key", "person_id"]],
@@ -158,13 +143,13 @@ def test_condition_flags_follow_the_records(gold_home, forms, read):
         ]
     ).drop_duplicates()
     person_of = person_of[person_of["resident_key"].isin(clean)].set_index("resident_key")["person_id"]
-    people = pd.read_parquet(gold_home / "ground_truth" / "residents.parquet").set_index("person_id")
+    people = pd.read_parquet(lake.home / "ground_truth" / "residents.parquet").set_index("person_id")
     for column in ("has_hypertension", "has_diabetes"):
         flagged = profile.index[profile[column]].intersection(person_of.index)
         assert people.loc[person_of[flagged], column].all(), f"{column} set on someone without the condition"
 
 
-def test_indicators_match_the_rules_month_by_month(gold_home, forms, read):
+def test_indicators_match_the_rules_month_by_month(lake, forms, read):
     rows = []
     for month in pd.date_range("2026-01-01", AS_OF, freq="MS"):
         month_end = month + pd.offsets.MonthEnd(0)
@@ -181,7 +166,7 @@ def test_indicators_match_the_rules_month_by_month(gold_home, forms, read):
             ]
     columns = ["month", "condition", "district_code", "indicator", "numerator", "denominator"]
     expected = pd.DataFrame(rows, columns=columns)
-    mart = read(gold_home, "gold", "chronic_disease_indicators")
+    mart = read(lake.home, "gold", "chronic_disease_indicators")
     mart = mart[mart["is_district_total"] & mart["indicator"].isin(expected["indicator"].unique())]
     mart = mart.assign(month=pd.to_datetime(mart["month"]).dt.date)[expected.columns]
     for frame in (mart, expected):
@@ -195,17 +180,17 @@ def test_indicators_match_the_rules_month_by_month(gold_home, forms, read):
     assert mart.loc[mart["indicator"] == "bp_control_rate", "numerator"].sum() > 0
 
 
-def test_district_statistics_suppress_small_counts(gold_home, read):
-    stats = read(gold_home, "gold", "district_health_stats")
+def test_district_statistics_suppress_small_counts(lake, read):
+    stats = read(lake.home, "gold", "district_health_stats")
     assert stats["is_suppressed"].any() and not stats["is_suppressed"].all()
     shown = stats.dropna(subset=["cases"])
     assert (shown["cases"] >= 5).all() and (shown["residents"] >= 5).all()
     assert stats.loc[stats["is_suppressed"], "prevalence_pct"].isna().all()
 
 
-def test_home_bp_alerts_and_tasks_are_dated_as_of_the_setting(gold_home, read):
-    alerts = read(gold_home, "gold", "home_bp_alerts")
-    tasks = read(gold_home, "gold", "followup_tasks")
+def test_home_bp_alerts_and_tasks_are_dated_as_of_the_setting(lake, read):
+    alerts = read(lake.home, "gold", "home_bp_alerts")
+    tasks = read(lake.home, "gold", "followup_tasks")
     assert set(pd.to_datetime(alerts["as_of_date"]).dt.date) == {date.fromisoformat(AS_OF)}
     assert {"urgent", "elevated", "normal"} <= set(alerts["alert_status"])
     assert set(tasks["task_status"]) >= {"overdue", "due"}
@@ -223,33 +208,33 @@ def documented_columns() -> dict[str, dict[str, str]]:
     return documented
 
 
-def test_every_gold_table_is_documented_column_for_column(gold_home, read):
+def test_every_gold_table_is_documented_column_for_column(lake, read):
     documented = documented_columns()
-    gold = sorted(p.name for p in (gold_home / "warehouse" / "gold").iterdir() if (p / "_delta_log").is_dir())
+    gold = sorted(p.name for p in (lake.home / "warehouse" / "gold").iterdir() if (p / "_delta_log").is_dir())
     assert {"resident_health_profile", "chronic_disease_indicators", "encounters"} <= set(gold)
     for table in gold:
         if table == "condition_icd10_ranges":
             continue  # the seed, documented in dbt/seeds/_seeds.yml
-        columns = list(read(gold_home, "gold", table).columns)
+        columns = list(read(lake.home, "gold", table).columns)
         assert set(documented[table]) == set(columns), f"gold.{table}: the yml's columns differ from the table's"
         assert all(documented[table].values()), f"gold.{table}: a column has no description"
 
 
-def test_every_gold_table_is_exactly_its_contract(gold_home, read):
+def test_every_gold_table_is_exactly_its_contract(lake, read):
     for contract in contracts.all_contracts(get_settings()):
         if contract.table.startswith("gold."):
-            columns = list(read(gold_home, "gold", contract.table.split(".")[1]).columns)
+            columns = list(read(lake.home, "gold", contract.table.split(".")[1]).columns)
             assert columns == contract.columns, contract.table
 
 
-def test_the_scorecard_shows_the_latest_run_of_every_check(gold_home, read):
-    results = read(gold_home, "quality", "dq_results")
+def test_the_scorecard_shows_the_latest_run_of_every_check(lake, read):
+    results = read(lake.home, "quality", "dq_results")
     # One full run: bronze inbound, silver gates, gold contract checks and dbt tests.
     assert len(results) >= 400
     assert set(results["layer"]) >= {"bronze", "silver", "gold", "staging"}
     assert set(results["category"]) == {"conformance", "completeness", "plausibility"}
     assert results["expectation"].str.startswith("dbt:").sum() >= 60
-    queried = healthlake(gold_home, "sql", "select * from gold.dq_scorecard where is_latest_run", "--format", "csv",
+    queried = healthlake(lake.home, "sql", "select * from gold.dq_scorecard where is_latest_run", "--format", "csv",
                          "--limit", "1000")  # fmt: skip
     assert queried.returncode == 0, queried.stderr
     scorecard = pd.read_csv(io.StringIO(queried.stdout), dtype={"source_system": str})
@@ -267,8 +252,8 @@ def test_the_scorecard_shows_the_latest_run_of_every_check(gold_home, read):
     assert (observations["errors_failed"] == 0).all()
 
 
-def test_data_docs_are_built_where_the_readme_says(gold_home):
-    index = gold_home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+def test_data_docs_are_built_where_the_readme_says(lake):
+    index = lake.home / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert index.is_file()
     listed = index.read_text(encoding="utf-8")
     assert "silver__observations" in listed
@@ -277,48 +262,49 @@ def test_data_docs_are_built_where_the_readme_says(gold_home):
     assert gold and [name for name in gold if name not in listed] == []
 
 
-def test_dbt_docs_generate_describes_the_marts(gold_home):
-    done = healthlake(gold_home, "dbt", "docs", "generate", timeout=600)
+def test_dbt_docs_generate_describes_the_marts(lake):
+    done = healthlake(lake.home, "dbt", "docs", "generate", timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
-    target = gold_home / "dbt" / "target"
+    target = lake.home / "dbt" / "target"
     assert (target / "index.html").is_file()
     catalog = (target / "catalog.json").read_text()
     assert "model.healthlake.resident_health_profile" in catalog and "risk_level" in catalog
 
 
-def test_an_incremental_build_follows_silver_through_cancellations(gold_home, read, spark):
-    """Runs last: a day of HIS changes, then silver and only the incremental marts again."""
-    before = set(read(gold_home, "gold", "encounters")["encounter_key"])
-    changed = healthlake(gold_home, "simulate-changes", "--share", "0.05")
+@pytest.mark.changes_shared_lake
+def test_an_incremental_build_follows_silver_through_cancellations(lake, read, spark):
+    """A day of HIS changes, then silver and only the incremental marts again."""
+    before = set(read(lake.home, "gold", "encounters")["encounter_key"])
+    changed = healthlake(lake.home, "simulate-changes", "--share", "0.05")
     assert changed.returncode == 0, changed.stderr
     for args in (("job", "bronze-extract-his", "silver"), ("dbt", "build", "--select", "encounters", "diagnoses")):
-        done = healthlake(gold_home, *args, timeout=900, HEALTHLAKE_AS_OF_DATE=AS_OF)
+        done = healthlake(lake.home, *args, timeout=900, HEALTHLAKE_AS_OF_DATE=AS_OF)
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    after = set(read(gold_home, "gold", "encounters")["encounter_key"])
-    assert after == set(read(gold_home, "silver", "encounters")["encounter_key"])
+    after = set(read(lake.home, "gold", "encounters")["encounter_key"])
+    assert after == set(read(lake.home, "silver", "encounters")["encounter_key"])
     assert before - after, "no cancelled encounter left gold"
-    diagnoses = read(gold_home, "gold", "diagnoses")
-    assert set(diagnoses["diagnosis_key"]) == set(read(gold_home, "silver", "diagnoses")["diagnosis_key"])
+    diagnoses = read(lake.home, "gold", "diagnoses")
+    assert set(diagnoses["diagnosis_key"]) == set(read(lake.home, "silver", "diagnoses")["diagnosis_key"])
     for mart in ("encounters", "diagnoses"):
         # The post-hook's MERGE removed the cancelled rows: marked, not their files rewritten.
-        removal = spark.sql(f"DESCRIBE HISTORY delta.`{gold_home / 'warehouse' / 'gold' / mart}` LIMIT 1").first()
+        removal = spark.sql(f"DESCRIBE HISTORY delta.`{lake.home / 'warehouse' / 'gold' / mart}` LIMIT 1").first()
         metrics = removal["operationMetrics"]
         assert removal["operation"] == "MERGE" and int(metrics["numTargetRowsDeleted"]) > 0, (mart, metrics)
         assert int(metrics["numTargetDeletionVectorsAdded"]) > 0 and metrics["numTargetFilesRemoved"] == "0", mart
 
 
-def test_no_silver_or_gold_table_holds_an_identifier_in_clear(gold_home, read):
+def test_no_silver_or_gold_table_holds_an_identifier_in_clear(lake, read):
     """Scans every value of every silver and gold table for anything shaped like an ID number or a
     mobile number, and for the generator's true names."""
-    truth = pd.read_parquet(gold_home / "ground_truth" / "residents.parquet")
+    truth = pd.read_parquet(lake.home / "ground_truth" / "residents.parquet")
     names = set(truth["name"].dropna())
     shaped = r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?![0-9A-Za-z])"
     scanned = 0
     for layer in ("silver", "gold"):
-        for path in sorted((gold_home / "warehouse" / layer).iterdir()):
+        for path in sorted((lake.home / "warehouse" / layer).iterdir()):
             if not (path / "_delta_log").is_dir():
                 continue
-            table = read(gold_home, layer, path.name)
+            table = read(lake.home, layer, path.name)
             for column in table.columns:
                 values = table[column].dropna().astype(str)
                 scanned += len(values)
@@ -326,22 +312,22 @@ def test_no_silver_or_gold_table_holds_an_identifier_in_clear(gold_home, read):
                 assert not values.isin(names).any(), f"{layer}.{path.name}.{column} holds a true name"
     assert scanned > 100_000
     # The scan finds what it looks for: the restricted zone does hold them.
-    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
+    crosswalk = read(lake.home, "restricted", "identity_crosswalk")
     assert crosswalk["id_number"].dropna().astype(str).str.contains(shaped, regex=True).any()
     assert crosswalk["name"].isin(names).any()
 
 
-def test_an_app_reads_a_mart_without_a_jvm(gold_home, read):
+def test_an_app_reads_a_mart_without_a_jvm(lake, read):
     """examples/read_gold_without_jvm.py, run as an app would: its own process, delta-rs, no Spark."""
     script = (
         "import runpy, sys; "
         f"runpy.run_path({str(REPO_ROOT / 'examples' / 'read_gold_without_jvm.py')!r}, run_name='__main__'); "
         "assert 'pyspark' not in sys.modules and 'py4j' not in sys.modules"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(gold_home)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script, str(lake.home)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     printed = dict(line.split("\t") for line in done.stdout.splitlines())
-    profile = read(gold_home, "gold", "resident_health_profile")
+    profile = read(lake.home, "gold", "resident_health_profile")
     expected = profile[profile["risk_level"] == "high"].groupby("district_code").size()
     assert {k: int(v) for k, v in printed.items()} == expected.to_dict() and len(expected) > 0
 
@@ -352,13 +338,13 @@ CSV = ("--outputformat=csv2", "--showHeader=false")
 
 
 @pytest.fixture(scope="module")
-def sql_endpoint(gold_home):
+def sql_endpoint(lake):
     """`healthlake sql-server` (the Spark Thrift Server) with an analyst and an engineer account."""
     for name, role, password in (ANALYST, ENGINEER):
-        added = healthlake(gold_home, "sql-account", "add", name, "--role", role, "--password-stdin", stdin=password)
+        added = healthlake(lake.home, "sql-account", "add", name, "--role", role, "--password-stdin", stdin=password)
         assert added.returncode == 0, added.stderr
     port = str(free_port())
-    server = serve(gold_home, "sql-server", "--port", port, read_stdout=True)
+    server = serve(lake.home, "sql-server", "--port", port, read_stdout=True)
     try:
         assert f"jdbc:hive2://127.0.0.1:{port}/gold" in server.stdout.readline()  # printed once it listens
         yield port
@@ -374,34 +360,34 @@ def beeline(home: Path, port: str, account: tuple[str, str, str], query: str) ->
     return re.sub(r"^(?:\. )+> ", "", done.stdout + done.stderr, flags=re.M)
 
 
-def test_analysts_query_the_marts_over_jdbc_with_beeline(gold_home, read, sql_endpoint):
+def test_analysts_query_the_marts_over_jdbc_with_beeline(lake, read, sql_endpoint):
     query = "select district_code, count(*) from resident_health_profile where risk_level = 'high' group by 1"
-    printed = beeline(gold_home, sql_endpoint, ANALYST, query)
+    printed = beeline(lake.home, sql_endpoint, ANALYST, query)
     rows = dict(re.findall(r"(\d{6}),(\d+)", printed))  # beeline may print its prompt before a row
-    profile = read(gold_home, "gold", "resident_health_profile")
+    profile = read(lake.home, "gold", "resident_health_profile")
     expected = profile[profile["risk_level"] == "high"].groupby("district_code").size()
     assert {k: int(v) for k, v in rows.items()} == expected.to_dict() and len(expected) > 0, printed[-2000:]
 
 
-def test_the_sql_endpoint_lets_each_role_read_only_its_schemas(gold_home, read, sql_endpoint):
+def test_the_sql_endpoint_lets_each_role_read_only_its_schemas(lake, read, sql_endpoint):
     """Two accounts: the analyst is refused the restricted zone (by name or by path, also inside a
     subquery); the engineer reads it, and that read and the refusals land in audit.events."""
-    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
+    crosswalk = read(lake.home, "restricted", "identity_crosswalk")
     count = "select count(*) from restricted.identity_crosswalk"
-    by_path = f"select count(*) from delta.`{gold_home / 'warehouse' / 'restricted' / 'identity_crosswalk'}`"
+    by_path = f"select count(*) from delta.`{lake.home / 'warehouse' / 'restricted' / 'identity_crosswalk'}`"
     hidden = f"select count(*) from gold.resident_health_profile where resident_key in ({count})"
     for query in (count, by_path, hidden):
-        refused = beeline(gold_home, sql_endpoint, ANALYST, query)
+        refused = beeline(lake.home, sql_endpoint, ANALYST, query)
         # (restricted.* when the refusal comes while Delta reads the table's log, before the table itself)
         assert "access denied for ana: role analyst may not read restricted." in refused, query
         assert not re.search(rf"^{len(crosswalk)}$", refused, re.M)
-    engineer = beeline(gold_home, sql_endpoint, ENGINEER, count)
+    engineer = beeline(lake.home, sql_endpoint, ENGINEER, count)
     assert re.search(rf"^{len(crosswalk)}$", engineer, re.M) and len(crosswalk) > 0, engineer[-2000:]
-    wrong = beeline(gold_home, sql_endpoint, (ANALYST[0], ANALYST[1], "not-the-password"), "select 1")
+    wrong = beeline(lake.home, sql_endpoint, (ANALYST[0], ANALYST[1], "not-the-password"), "select 1")
     assert "Error validating the login" in wrong
 
     def audited() -> pd.DataFrame:
-        events = read(gold_home, "audit", "events")
+        events = read(lake.home, "audit", "events")
         return events[events["detail"].str.startswith("sql endpoint")]
 
     deadline = time.monotonic() + 120  # the server moves its events into audit.events every few seconds
@@ -418,7 +404,7 @@ def test_the_sql_endpoint_lets_each_role_read_only_its_schemas(gold_home, read, 
     assert (events["actor"] == "ana").sum() == 4
 
 
-# Erasure mutates the home: keep this the module's last test.
+# Erasure changes the lake: keep this the module's last test (the marked tests keep their order).
 def _texts_under(home: Path) -> dict[Path, str]:
     """Every file under the home as text: Parquet decoded value by value (its pages are compressed),
     anything else read as UTF-8 and as GB18030 (the older sources' encoding). ground_truth/ is the
@@ -437,11 +423,12 @@ def _texts_under(home: Path) -> dict[Path, str]:
     return texts
 
 
-def test_forget_leaves_none_of_a_residents_identifiers_in_any_file(gold_home, read, spark):
-    crosswalk = read(gold_home, "restricted", "identity_crosswalk")
-    profile = read(gold_home, "gold", "resident_health_profile")
+@pytest.mark.changes_shared_lake
+def test_forget_leaves_none_of_a_residents_identifiers_in_any_file(lake, read, spark):
+    crosswalk = read(lake.home, "restricted", "identity_crosswalk")
+    profile = read(lake.home, "gold", "resident_health_profile")
     names = crosswalk.dropna(subset=["name"]).groupby("name")["resident_key"].nunique()
-    before = _texts_under(gold_home)
+    before = _texts_under(lake.home)
     landing = [text for path, text in before.items() if "landing" in path.parts]
 
     def identifiers(key: str) -> set[str]:
@@ -466,23 +453,23 @@ def test_forget_leaves_none_of_a_residents_identifiers_in_any_file(gold_home, re
     theirs = identifiers(key)
     assert all(any(i in text for text in before.values()) for i in theirs)  # the scan sees them before
 
-    done = healthlake(gold_home, "forget", "--resident-key", key, "--yes", timeout=1200)
+    done = healthlake(lake.home, "forget", "--resident-key", key, "--yes", timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "erased resident sha256:" in done.stdout
     spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # this process read the old tables
 
-    left = {(path, i) for path, text in _texts_under(gold_home).items() for i in theirs if i in text}
+    left = {(path, i) for path, text in _texts_under(lake.home).items() for i in theirs if i in text}
     assert not left, sorted(left)[:10]
-    assert len(read(gold_home, "gold", "resident_health_profile")) == len(profile) - 1
-    assert len(read(gold_home, "restricted", "identity_crosswalk")) < len(crosswalk)
-    events = read(gold_home, "audit", "events")
+    assert len(read(lake.home, "gold", "resident_health_profile")) == len(profile) - 1
+    assert len(read(lake.home, "restricted", "identity_crosswalk")) < len(crosswalk)
+    events = read(lake.home, "audit", "events")
     erased = events[events["action"] == "forget"]
     assert len(erased) == 1 and erased["target"].iloc[0].startswith("sha256:") and key not in str(erased.values)
 
     # Ingestion knows the rewritten files: nothing comes back; and a second erasure finds nothing.
-    bronze_before = {t: len(read(gold_home, "bronze", t)) for t in ("exam_system__exam_items",)}
-    ingest = healthlake(gold_home, "job", "bronze-ingest", timeout=1200)
+    bronze_before = {t: len(read(lake.home, "bronze", t)) for t in ("exam_system__exam_items",)}
+    ingest = healthlake(lake.home, "job", "bronze-ingest", timeout=1200)
     assert ingest.returncode == 0, ingest.stdout[-3000:] + ingest.stderr[-3000:]
-    assert {t: len(read(gold_home, "bronze", t)) for t in bronze_before} == bronze_before
-    again = healthlake(gold_home, "forget", "--resident-key", key, "--yes", timeout=1200)
+    assert {t: len(read(lake.home, "bronze", t)) for t in bronze_before} == bronze_before
+    again = healthlake(lake.home, "forget", "--resident-key", key, "--yes", timeout=1200)
     assert again.returncode == 0 and "nothing of resident" in again.stdout, again.stdout + again.stderr

@@ -1,6 +1,6 @@
-"""The pipeline end to end as `make demo` runs it (generate, then `healthlake run` through the
-Airflow DAGs), the SQL command on its output, and the Airflow UI (`healthlake ui`) on that home: its
-API, and a headless browser that triggers a run and sees it succeed."""
+"""The pipeline end to end as `make demo` runs it (the shared lake of tests/e2e/conftest.py: generate,
+then `healthlake run` through the Airflow DAGs), the SQL command on its output, and the Airflow UI
+(`healthlake ui`) on that home: its API, and a headless browser that triggers a run and sees it succeed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import destroy_his, free_port, healthlake, serve, stop
+from helpers import free_port, healthlake, serve, stop
 
 from healthlake.pipeline import HOUSEKEEPING, PIPELINE
 
@@ -22,22 +22,8 @@ CHROMIUM_SCRIPT = Path(__file__).parents[2] / "scripts" / "chromium.sh"
 SCREENSHOTS = Path(__file__).parents[2] / ".artifacts"  # kept after the run (CI uploads it)
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo")
-    # 10,000 residents over three weeks: every source at the issue's scale, yet a short run.
-    generated = healthlake(home, "generate", "--residents", "10000", "--start", "2026-01-01", "--end", "2026-01-20")
-    assert generated.returncode == 0, generated.stderr
-    try:
-        run = healthlake(home, "run", timeout=1800)
-        assert run.returncode == 0, run.stdout + run.stderr
-        yield home, run.stdout
-    finally:
-        destroy_his(home)
-
-
-def test_run_prints_the_summary(demo_home):
-    _, out = demo_home
+def test_run_prints_the_summary(lake):
+    out = lake.run_output
     for expected in ("bronze.exam_system__exam_items", "bronze.home_bp_devices__readings",
                      "bronze.public_health__chronic_followups",
                      "silver.residents", "silver.observations", "silver.diagnoses", "gold.resident_health_profile",
@@ -45,16 +31,15 @@ def test_run_prints_the_summary(demo_home):
         assert expected in out
 
 
-def test_a_first_run_logs_no_dbt_error(demo_home):
+def test_a_first_run_logs_no_dbt_error(lake):
     # The staging task once rebuilt the views before building them, and on a new lake one failed:
     # it reads the seed, which that task had yet to load.
-    home, _ = demo_home
-    errors = [line for line in (home / "dbt" / "logs" / "dbt.log").read_text().splitlines() if "[error]" in line]
+    errors = [line for line in (lake.home / "dbt" / "logs" / "dbt.log").read_text().splitlines() if "[error]" in line]
     assert not errors, errors[:3]
 
 
-def test_every_source_record_is_in_bronze_or_rejects_per_file_and_table(demo_home):
-    home, _ = demo_home
+def test_every_source_record_is_in_bronze_or_rejects_per_file_and_table(lake):
+    home = lake.home
     truth = json.loads((home / "ground_truth" / "source_files.json").read_text())
     feeds = {
         "exam_system": ("exam_system", "exam_system__exam_items"),
@@ -78,8 +63,8 @@ def test_every_source_record_is_in_bronze_or_rejects_per_file_and_table(demo_hom
     assert sum(truth["exam_system"].values()) > 5_000
 
 
-def test_sql_count_equals_the_summary(demo_home):
-    home, out = demo_home
+def test_sql_count_equals_the_summary(lake):
+    home, out = lake.home, lake.run_output
     printed = int(re.search(r"gold\.resident_health_profile\s*│\s*([\d,]+)", out).group(1).replace(",", ""))
     assert printed > 0
     queried = healthlake(home, "sql", "select count(*) as n from gold.resident_health_profile", "--format", "csv")
@@ -88,11 +73,10 @@ def test_sql_count_equals_the_summary(demo_home):
 
 
 @pytest.fixture(scope="module")
-def ui(demo_home):
+def ui(lake):
     """`healthlake ui` (API server, scheduler, DAG processor), as the README starts it; its base URL."""
-    home, _ = demo_home
     port = free_port()
-    server = serve(home, "ui", "--port", str(port))
+    server = serve(lake.home, "ui", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
