@@ -153,7 +153,3 @@ def silver(spark, settings, bronze_at_silver):
     from jobs.silver import standardise
 
     return {job: standardise.run(spark, settings, "test_silver", job) for job in standardise.JOBS}
-
-
-def table_version(spark, name: str) -> int:
-    return spark.sql(f"DESCRIBE HISTORY {name}").agg({"version": "max"}).collect()[0][0]

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import table_version
+from delta_history import table_version
 
 from healthlake.schemas import source_format
 from jobs.bronze import ingest_files

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import table_version
+from delta_history import table_version
 
 from healthlake import his_database
 from healthlake.schemas import database_source

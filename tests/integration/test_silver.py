@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import yaml
-from conftest import table_version
+from delta_history import table_version
 
 from healthlake import contracts
 from healthlake.his_database import connect
