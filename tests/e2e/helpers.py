@@ -15,6 +15,8 @@ HEALTHLAKE = str(Path(sys.executable).with_name("healthlake"))
 POSTGRES = Path(__file__).parents[2] / "scripts" / "postgres.sh"
 _his_ports: dict[Path, str] = {}
 AS_OF = "2026-06-30"  # the shared lake's last generated day: its marts and alerts are dated as of it
+# The shared lake's network (the generator's default seed); a home generated with these holds the same records.
+GENERATE_LAKE = ("generate", "--residents", "1500", "--start", "2026-01-01", "--end", AS_OF)
 
 
 def _environment(home: Path, **env: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from helpers import (
     AS_OF,
+    GENERATE_LAKE,
     _environment,
     destroy_his,
     free_port,
@@ -71,10 +72,10 @@ LIST_GOLD = (
 
 def test_the_whole_pipeline_deployed_as_compose_deploys_it_builds_the_same_marts_as_local_mode(cluster, lake):
     home, master = cluster
-    # The same network (the generator's default seed), key and as-of date as the shared lake.
+    # The same network, key and as-of date as the shared lake.
     (home / "secrets").mkdir()
     shutil.copy(lake.home / "secrets" / "pseudonym.key", home / "secrets" / "pseudonym.key")
-    generated = healthlake(home, "generate", "--residents", "1500", "--start", "2026-01-01", "--end", AS_OF)
+    generated = healthlake(home, *GENERATE_LAKE)
     assert generated.returncode == 0, generated.stderr
     server, in_bucket = object_store()
     catalog_service = None
