@@ -3,6 +3,7 @@ the review band, and the golden record's history."""
 
 import json
 
+from delta_history import table_version
 from pyspark.sql import functions as F
 
 from healthlake.his_database import connect
@@ -65,6 +66,14 @@ def test_resident_keys_are_keyed_hashes_of_the_id_number(spark, settings, silver
         .first()
     )
     assert row["resident_key"] == hmac_hex(settings.pseudonym_key(), f"resident:01:{row['id_number']}")
+
+
+def test_a_run_with_nothing_newly_ingested_writes_nothing(spark, settings, silver):
+    tables = ("restricted.identity_crosswalk", "restricted.resident_golden", "silver.residents", "silver.job_progress")
+    before = {table: table_version(spark, table) for table in tables}
+    result = standardise.run(spark, settings, "test_nothing_new", "residents")
+    assert (result.rows_in, result.detail) == (0, "no new identity records")
+    assert {table: table_version(spark, table) for table in tables} == before
 
 
 def test_a_phone_change_keeps_the_key_and_writes_golden_history(spark, settings, silver):
