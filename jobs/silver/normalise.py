@@ -74,9 +74,19 @@ def id_problem(id18: Column) -> Column:
 
 
 def map_code(raw: Column, mapping: dict[str, str]) -> Column:
-    """The standard code for a source spelling (trimmed), null if the spelling is not in `mapping`."""
-    pairs = [F.lit(x) for kv in sorted(mapping.items()) for x in kv]
-    return F.create_map(*pairs)[F.trim(raw.cast("string"))]
+    """The standard code for a source spelling (trimmed), null if the spelling is not in `mapping`.
+
+    The map is one SQL expression, parsed in the JVM: built from a literal per key and value, the
+    1,516 diagnosis names took 3,032 calls into the JVM, 2.5 s in every diagnoses run."""
+    if not mapping:  # map() is a map of nulls, which no string key can look up
+        return F.lit(None).cast("string")
+    pairs = ", ".join(f"{sql_string(key)}, {sql_string(value)}" for key, value in sorted(mapping.items()))
+    return F.expr(f"map({pairs})")[F.trim(raw.cast("string"))]
+
+
+def sql_string(value: str) -> str:
+    """`value` as a Spark SQL string literal."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def division_from_address(address: Column, divisions: dict[str, str]) -> Column:

@@ -149,6 +149,14 @@ def test_every_code_and_printed_name_of_a_domain_maps_to_its_code(spark, domain)
     assert evaluate(spark, lambda c: N.map_code(c, vd.local_map()), spellings) == expected
 
 
+def test_a_spelling_with_quotes_or_backslashes_maps_like_any_other(spark):
+    """The map is SQL text: a quote or backslash in a spelling must stay part of it."""
+    mapping = {"O'Brien": "1", "a\\b": "2", "\\'": "3", "病 名": "4"}
+    spellings = [*mapping, "O", "ab", None]
+    assert evaluate(spark, lambda c: N.map_code(c, mapping), spellings) == ["1", "2", "3", "4", None, None, None]
+    assert evaluate(spark, lambda c: N.map_code(c, {}), ["x"]) == [None]
+
+
 def test_local_codes_must_map_into_the_domain():
     with pytest.raises(ValueError, match=r"not in GB/T 2261\.1"):
         value_domains()["GB/T 2261.1"].local_map({"M": "7"})
