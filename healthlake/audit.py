@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from healthlake import catalog
 from healthlake.lineage import LEDGER
 from healthlake.settings import RESTRICTED_LAYERS, Settings
+from healthlake.sql_literals import sql_string
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -56,10 +57,10 @@ def ensure_table(spark: SparkSession, settings: Settings) -> None:
         catalog.register(spark, settings, "audit", "events")
         return
     catalog.ensure_schema(spark, settings, "audit")
-    location = settings.table_location("audit", "events").replace("'", "\\'")
+    location = sql_string(settings.table_location("audit", "events"))
     try:
         spark.sql(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} ({SCHEMA}) USING delta LOCATION '{location}' TBLPROPERTIES ("
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ({SCHEMA}) USING delta LOCATION {location} TBLPROPERTIES ("
             f"'delta.appendOnly' = 'true', 'delta.logRetentionDuration' = '{RETENTION}', "
             f"'delta.deletedFileRetentionDuration' = '{RETENTION}', "
             + ", ".join(f"'{key}' = '{value}'" for key, value in LEDGER.items())

@@ -13,13 +13,10 @@ from typing import TYPE_CHECKING
 
 from healthlake import storage
 from healthlake.settings import LAYERS, Settings
+from healthlake.sql_literals import sql_string
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-
-def _sql_path(path) -> str:
-    return str(path).replace("'", "\\'")
 
 
 def table_exists(settings: Settings, layer: str, table: str) -> bool:
@@ -41,14 +38,14 @@ def discover(settings: Settings, layers: Iterable[str] = LAYERS) -> dict[str, li
 
 def ensure_schema(spark: SparkSession, settings: Settings, layer: str) -> None:
     storage.make_dirs(settings, settings.layer_location(layer))
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {layer} LOCATION '{_sql_path(settings.layer_location(layer))}'")
+    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {layer} LOCATION {sql_string(settings.layer_location(layer))}")
 
 
 def register(spark: SparkSession, settings: Settings, layer: str, table: str) -> None:
     """Make an existing Delta directory visible as `<layer>.<table>` in this session."""
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {layer}.{table} USING delta "
-        f"LOCATION '{_sql_path(settings.table_location(layer, table))}'"
+        f"LOCATION {sql_string(settings.table_location(layer, table))}"
     )
 
 

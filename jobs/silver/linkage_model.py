@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,12 +71,13 @@ def _latest(spark: SparkSession) -> StoredModel | None:
 def model_for(
     spark: SparkSession,
     settings: Settings,
-    index: DataFrame,
+    whole_index: Callable[[], DataFrame],
     index_residents: int,
     linkage: LinkageSettings,
     run_id: str,
 ) -> dict:
-    """The model to score with: the stored one if it still fits this index, else a new one (stored)."""
+    """The model to score with: the stored one if it still fits this index, else a new one (stored)
+    trained on `whole_index()`, which is built only then: most runs reuse the model."""
     create_table_if_absent(spark, settings, LAYER, TABLE, spark.createDataFrame([], SCHEMA), LEDGER)
     fingerprint = model_fingerprint(linkage)
     stored = _latest(spark)
@@ -84,7 +86,7 @@ def model_for(
         log.info("linkage model reused (trained on %s residents)", f"{stored.index_residents:,}")
         return stored.model
     log.info("training the linkage model: %s", reason)
-    model = train_model(spark, index, linkage)
+    model = train_model(spark, whole_index(), linkage)
     row = (datetime.now(UTC).replace(tzinfo=None), run_id, fingerprint, index_residents, json.dumps(model))
     spark.createDataFrame([row], SCHEMA).write.insertInto(MODEL_TABLE)
     return model

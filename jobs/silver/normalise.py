@@ -9,6 +9,7 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from healthlake.sql_literals import sql_string
 from healthlake.standards.id_number import CHECK_CHARS, WEIGHTS
 
 # --- text --------------------------------------------------------------------------------------
@@ -82,11 +83,6 @@ def map_code(raw: Column, mapping: dict[str, str]) -> Column:
         return F.lit(None).cast("string")
     pairs = ", ".join(f"{sql_string(key)}, {sql_string(value)}" for key, value in sorted(mapping.items()))
     return F.expr(f"map({pairs})")[F.trim(raw.cast("string"))]
-
-
-def sql_string(value: str) -> str:
-    """`value` as a Spark SQL string literal."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def division_from_address(address: Column, divisions: dict[str, str]) -> Column:

@@ -38,7 +38,7 @@ from healthlake.settings import Settings
 from jobs.silver import normalise as N
 from jobs.silver.entity import not_yet_held
 from jobs.silver.identity import IDENTITY_SOURCES, anchor, identity_records
-from jobs.silver.linkage import LinkageSettings, best_candidates
+from jobs.silver.linkage import LinkageSettings, best_candidates, sharing_a_block
 from jobs.silver.linkage_model import model_for
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ REVIEW = "restricted.linkage_review"
 GOLDEN = "restricted.resident_golden"
 RESIDENTS = "silver.residents"
 KEY = ["source", "source_record_id"]
+NOTHING_NEW = JobResult(job=CONSUMER, rows_in=0, rows_written=0, rows_rejected=0, detail="no new identity records")
 
 
 def resident_key(key: bytes, anchor_value: Column) -> Column:
@@ -66,8 +67,10 @@ def resolve(
     known: DataFrame | None,
     linkage: LinkageSettings,
     run_id: str,
+    few: bool,
 ) -> DataFrame:
-    """Crosswalk rows for `changed` identity records, given the crosswalk so far (`known`)."""
+    """Crosswalk rows for `changed` identity records, given the crosswalk so far (`known`); `few` of
+    them are broadcast to the crosswalk rather than shuffling it to meet them."""
     key = settings.pseudonym_key()
     anchored = changed.where(F.col("_anchor").isNotNull()).select(
         "*",
@@ -77,25 +80,26 @@ def resolve(
         F.lit(None).cast("string").alias("linked_to"),
     )
     unanchored = changed.where(F.col("_anchor").isNull())
-    changed_refs = changed.select(*KEY)
-    index = anchored.select("resident_key", _record_ref().alias("ref"), *_features())
+    changed_refs = F.broadcast(changed.select(*KEY)) if few else changed.select(*KEY)
+    index = anchored.select("resident_key", _record_ref().alias("ref"), *linkage_features())
     if known is not None:
         held = known.where(F.col("match_method").isin("id_number", "passport")).join(changed_refs, KEY, "left_anti")
-        index = index.unionByName(held.select("resident_key", _record_ref().alias("ref"), *_features()))
-    # One index row per resident and distinct set of features: the same person seen ten times alike
-    # is one candidate, not ten.
-    # Materialised: splink runs many queries over it, and each would otherwise recompute it from bronze.
-    index = index.groupBy("resident_key", *_FEATURES).agg(F.min("ref").alias("index_id")).localCheckpoint()
+        index = index.unionByName(held.select("resident_key", _record_ref().alias("ref"), *linkage_features()))
     # A record with nothing but a name cannot be told from the namesakes: it stays a resident of its own.
     has_id = F.coalesce(F.col("id_problem"), F.lit("")) != "missing"
     linkable = unanchored.where(F.col("birth_date").isNotNull() | F.col("phone").isNotNull() | has_id)
-    linkable = linkable.select(*KEY, *_features())
-    residents_in_index = index.select("resident_key").distinct().count()
-    if linkable.limit(1).count() and residents_in_index > 1:
-        model = model_for(spark, settings, index, residents_in_index, linkage, run_id)
-        linkable = linkable.withColumn("record_id", _record_ref()).localCheckpoint()
-        best = best_candidates(spark, linkable, index, model, residents_in_index)
-        best = best.join(index.select("index_id", F.col("resident_key").alias("candidate_key")), "index_id")
+    linkable = linkable.select(_record_ref().alias("record_id"), *linkage_features()).localCheckpoint()
+    n_linkable = linkable.count()
+    residents_in_index = index.agg(F.count_distinct("resident_key")).first()[0]
+    if n_linkable and residents_in_index > 1:
+        model = model_for(
+            spark, settings, lambda: _grouped(index).localCheckpoint(), residents_in_index, linkage, run_id
+        )
+        # Materialised: splink runs many queries over the candidates, each would otherwise recompute them.
+        small = n_linkable <= settings.broadcast_max_rows
+        candidates = _grouped(sharing_a_block(index, linkable, small)).localCheckpoint()
+        best = best_candidates(spark, linkable, candidates, model, residents_in_index)
+        best = best.join(candidates.select("index_id", F.col("resident_key").alias("candidate_key")), "index_id")
     else:
         best = spark.createDataFrame(
             [], "record_id string, index_id string, match_probability double, candidate_key string"
@@ -121,7 +125,13 @@ def resolve(
 _FEATURES = ["name", "sex_code", "birth_date", "phone", "id_number", "district_code"]
 
 
-def _features() -> list[Column]:
+def _grouped(index: DataFrame) -> DataFrame:
+    """One index row per resident and distinct set of features: the same person seen ten times alike
+    is one candidate, not ten."""
+    return index.groupBy("resident_key", *_FEATURES).agg(F.min("ref").alias("index_id"))
+
+
+def linkage_features() -> list[Column]:
     """What linkage compares. Where a source does not say birth date or sex (follow-up forms,
     devices), the ID number's own digits do, when they form a date: a mistyped number keeps them."""
     id18 = F.col("id_number")
@@ -210,7 +220,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     through = {table: newest_ingested(df) for table, df in new_rows.items()}
     if all(ts is None for ts in through.values()):
         # Nothing ingested since the last run: skip planning the identity records, seconds of work for none.
-        return JobResult(job=CONSUMER, rows_in=0, rows_written=0, rows_rejected=0, detail="no new identity records")
+        return NOTHING_NEW
     now = F.lit(datetime.now(UTC)).cast("timestamp")
     records = identity_records(new_rows).withColumn("_anchor", anchor())
     known = spark.table(CROSSWALK) if table_exists(settings, "restricted", "identity_crosswalk") else None
@@ -226,7 +236,7 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     log.info("%d identity records new or changed", n_changed)
     if n_changed == 0:
         record_progress(spark, settings, CONSUMER, through)
-        return JobResult(job=CONSUMER, rows_in=0, rows_written=0, rows_rejected=0, detail="no new identity records")
+        return NOTHING_NEW
 
     linkage = LinkageSettings(
         settings.link_match_probability,
@@ -234,7 +244,11 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
         settings.link_u_max_pairs,
         settings.link_retrain_growth,
     )
-    resolved = resolve(spark, settings, changed, known, linkage, run_id).localCheckpoint()
+    # A day's few thousand records are broadcast to the crosswalk and golden records, which otherwise
+    # are shuffled whole to meet them (1M lake, 12k residents: the golden records' input 7.9-13.1 s
+    # shuffled, 3.3-7.0 s broadcast). A first load affects everyone: nothing to cut.
+    few = known is not None and n_changed <= settings.broadcast_max_rows
+    resolved = resolve(spark, settings, changed, known, linkage, run_id, few).localCheckpoint()
     methods = dict(resolved.groupBy("match_method").count().collect())
     log.info("resolved: %s", methods)
     if sum(methods.values()) != n_changed:
@@ -247,7 +261,8 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     if known is not None:
         # Read now: a Delta table's DataFrame reads the table's newest version when it runs, and after
         # the MERGE below it would give the records' new residents, never the ones they left.
-        previous_keys = known.join(changed.select(*KEY), KEY).select("resident_key").localCheckpoint()
+        changed_refs = F.broadcast(changed.select(*KEY)) if few else changed.select(*KEY)
+        previous_keys = known.join(changed_refs, KEY).select("resident_key").localCheckpoint()
     create_table_if_absent(spark, settings, "restricted", "identity_crosswalk", crosswalk_rows, MERGE_TARGET)
     upsert(spark, CROSSWALK, crosswalk_rows, KEY, "incoming_crosswalk")
     log.info("crosswalk merged")
@@ -264,10 +279,6 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     if previous_keys is not None:
         affected = affected.unionByName(previous_keys)
     affected = affected.distinct()
-    # A day's few thousand affected residents are broadcast to the crosswalk and golden records, which
-    # otherwise are shuffled whole to meet them (1M lake, 12k residents: the golden records' input
-    # 7.9-13.1 s shuffled, 3.3-7.0 s broadcast). A first load affects everyone: nothing to cut.
-    few = known is not None and n_changed <= settings.broadcast_max_rows
     cut = F.broadcast(affected) if few else affected
     golden = golden_records(spark.table(CROSSWALK).join(cut, "resident_key"))
     changed_golden = merge_golden_scd2(spark, settings, golden, now)

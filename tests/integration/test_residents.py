@@ -2,6 +2,7 @@
 the review band, and the golden record's history."""
 
 import json
+from functools import partial
 
 from delta_history import table_version
 from pyspark.sql import functions as F
@@ -11,8 +12,9 @@ from healthlake.pseudonym import hmac_hex
 from healthlake.synth.truth import linkage_scores, record_people
 from jobs.bronze import extract_database
 from jobs.silver import standardise
-from jobs.silver.linkage import FEATURES, LinkageSettings, model_fingerprint
+from jobs.silver.linkage import FEATURES, LinkageSettings, best_candidates, model_fingerprint, sharing_a_block
 from jobs.silver.linkage_model import model_for
+from jobs.silver.residents import linkage_features
 
 
 def _crosswalk(spark):
@@ -56,6 +58,39 @@ def test_probabilistic_links_beat_leaving_the_records_alone(spark, settings, sil
     alone.loc[linked, "resident_key"] = "own:" + alone.loc[linked, "source"] + alone.loc[linked, "source_record_id"]
     truth = record_people(settings)
     assert linkage_scores(crosswalk, truth).recall > linkage_scores(alone, truth).recall
+
+
+def test_the_index_cut_to_shared_blocks_gives_the_same_best_candidates(spark, settings, silver):
+    """splink pairs a record only with index rows that share a blocking rule's value with it: scored
+    against the cut index, the records find the very candidates the whole index gives them. The
+    records: the unanchored ones, and anchored ones stripped of an ID number, or of birth date and
+    phone, so that every blocking rule has records only it finds candidates for."""
+    crosswalk = spark.table("restricted.identity_crosswalk")
+    ref = F.concat_ws(":", "source", "source_record_id")
+    anchored = F.col("match_method").isin("id_number", "passport")
+    index = crosswalk.where(anchored).select(ref.alias("index_id"), *linkage_features()).localCheckpoint()
+    damage = F.crc32(ref) % 3
+    stripped = (
+        crosswalk.where(anchored)
+        .orderBy("source", "source_record_id")
+        .limit(24)
+        .select(F.concat(F.lit("query:"), ref).alias("record_id"), damage.alias("damage"), *linkage_features())
+        .withColumn("id_number", F.when(F.col("damage") != 0, F.col("id_number")))
+        .withColumn("birth_date", F.when(F.col("damage") != 1, F.col("birth_date")))
+        .withColumn("phone", F.when(F.col("damage") != 1, F.col("phone")))
+        .drop("damage")
+    )
+    unanchored = crosswalk.where(~anchored).select(ref.alias("record_id"), *linkage_features())
+    records = unanchored.unionByName(stripped).localCheckpoint()
+    model = json.loads(spark.table("restricted.linkage_model").first()["model_json"])
+    residents = crosswalk.where(anchored).select("resident_key").distinct().count()
+
+    cut = sharing_a_block(index, records, small=True).dropDuplicates(["index_id"]).localCheckpoint()
+    assert cut.count() < index.count() / 2  # the cut does cut
+
+    whole = best_candidates(spark, records, index, model, residents).collect()
+    assert len(whole) >= 24
+    assert sorted(best_candidates(spark, records, cut, model, residents).collect()) == sorted(whole)
 
 
 def test_resident_keys_are_keyed_hashes_of_the_id_number(spark, settings, silver):
@@ -148,10 +183,11 @@ def test_the_linkage_model_is_kept_and_retrained_only_when_the_index_outgrows_it
     assert stored["fingerprint"] == model_fingerprint(linkage)
     assert json.loads(stored["model_json"])["comparisons"]  # a whole splink model, loadable as is
 
-    same_size = model_for(spark, settings, _index(spark), stored["index_residents"], linkage, "test_model_reuse")
+    whole_index = partial(_index, spark)
+    same_size = model_for(spark, settings, whole_index, stored["index_residents"], linkage, "test_model_reuse")
     assert same_size == json.loads(stored["model_json"]) and models.count() == 1
 
     grown = int(stored["index_residents"] * 1.2)
-    model_for(spark, settings, _index(spark), grown, linkage, "test_model_retrain")
+    model_for(spark, settings, whole_index, grown, linkage, "test_model_retrain")
     newest = models.orderBy(F.col("trained_at").desc()).first()
     assert models.count() == 2 and (newest["index_residents"], newest["run_id"]) == (grown, "test_model_retrain")
