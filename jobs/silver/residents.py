@@ -67,10 +67,10 @@ def resolve(
     known: DataFrame | None,
     linkage: LinkageSettings,
     run_id: str,
-    few: bool,
+    changed_refs: DataFrame,
 ) -> DataFrame:
-    """Crosswalk rows for `changed` identity records, given the crosswalk so far (`known`); `few` of
-    them are broadcast to the crosswalk rather than shuffling it to meet them."""
+    """Crosswalk rows for `changed` identity records, given the crosswalk so far (`known`);
+    `changed_refs` are their record keys, as the crosswalk should meet them (broadcast when few)."""
     key = settings.pseudonym_key()
     anchored = changed.where(F.col("_anchor").isNotNull()).select(
         "*",
@@ -80,7 +80,6 @@ def resolve(
         F.lit(None).cast("string").alias("linked_to"),
     )
     unanchored = changed.where(F.col("_anchor").isNull())
-    changed_refs = F.broadcast(changed.select(*KEY)) if few else changed.select(*KEY)
     index = anchored.select("resident_key", _record_ref().alias("ref"), *linkage_features())
     if known is not None:
         held = known.where(F.col("match_method").isin("id_number", "passport")).join(changed_refs, KEY, "left_anti")
@@ -248,7 +247,8 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     # are shuffled whole to meet them (1M lake, 12k residents: the golden records' input 7.9-13.1 s
     # shuffled, 3.3-7.0 s broadcast). A first load affects everyone: nothing to cut.
     few = known is not None and n_changed <= settings.broadcast_max_rows
-    resolved = resolve(spark, settings, changed, known, linkage, run_id, few).localCheckpoint()
+    changed_refs = F.broadcast(changed.select(*KEY)) if few else changed.select(*KEY)
+    resolved = resolve(spark, settings, changed, known, linkage, run_id, changed_refs).localCheckpoint()
     methods = dict(resolved.groupBy("match_method").count().collect())
     log.info("resolved: %s", methods)
     if sum(methods.values()) != n_changed:
@@ -261,7 +261,6 @@ def run(spark: SparkSession, settings: Settings, run_id: str) -> JobResult:
     if known is not None:
         # Read now: a Delta table's DataFrame reads the table's newest version when it runs, and after
         # the MERGE below it would give the records' new residents, never the ones they left.
-        changed_refs = F.broadcast(changed.select(*KEY)) if few else changed.select(*KEY)
         previous_keys = known.join(changed_refs, KEY).select("resident_key").localCheckpoint()
     create_table_if_absent(spark, settings, "restricted", "identity_crosswalk", crosswalk_rows, MERGE_TARGET)
     upsert(spark, CROSSWALK, crosswalk_rows, KEY, "incoming_crosswalk")

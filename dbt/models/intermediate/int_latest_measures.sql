@@ -22,6 +22,34 @@ followups as (
 
 ),
 
+exam_measures as (
+
+    -- Blood pressure and BMI from one pass over the exams: as two selects, Spark pivoted every exam
+    -- observation twice.
+    select
+        exams.resident_key,
+        exams.exam_date,
+        measure.element,
+        measure.value,
+        measure.value_2
+    from exams
+        lateral view explode(filter(array(
+            case
+                when exams.sbp_mmhg is not null and exams.dbp_mmhg is not null
+                    then named_struct('element', 'bp', 'value', exams.sbp_mmhg, 'value_2', exams.dbp_mmhg)
+            end,
+            case
+                when exams.weight_kg is not null and exams.height_cm is not null
+                    then named_struct(
+                        'element', 'bmi',
+                        'value', round(exams.weight_kg / ((exams.height_cm / 100) * (exams.height_cm / 100)), 1),
+                        'value_2', cast(null as double)
+                    )
+            end
+        ), m -> m is not null)) measures as measure
+
+),
+
 observations as (
 
     select
@@ -30,7 +58,6 @@ observations as (
         value,
         cast(null as double) as value_2,
         exam_date as measured_on,
-        'exam' as setting,
         1 as setting_rank
     from {{ ref('stg_silver__observations') }}
     where element not in ('sbp_mmhg', 'dbp_mmhg')
@@ -39,27 +66,12 @@ observations as (
 
     select
         resident_key,
-        'bp' as element,
-        sbp_mmhg as value,
-        dbp_mmhg as value_2,
+        element,
+        value,
+        value_2,
         exam_date as measured_on,
-        'exam' as setting,
         1 as setting_rank
-    from exams
-    where sbp_mmhg is not null and dbp_mmhg is not null
-
-    union all
-
-    select
-        resident_key,
-        'bmi' as element,
-        round(weight_kg / ((height_cm / 100) * (height_cm / 100)), 1) as value,
-        cast(null as double) as value_2,
-        exam_date as measured_on,
-        'exam' as setting,
-        1 as setting_rank
-    from exams
-    where weight_kg is not null and height_cm is not null
+    from exam_measures
 
     union all
 
@@ -69,7 +81,6 @@ observations as (
         sbp_mmhg as value,
         dbp_mmhg as value_2,
         followup_date as measured_on,
-        'followup' as setting,
         0 as setting_rank
     from followups
     where sbp_mmhg is not null and dbp_mmhg is not null
@@ -82,30 +93,49 @@ observations as (
         fpg_mmol_l as value,
         cast(null as double) as value_2,
         followup_date as measured_on,
-        'followup' as setting,
         0 as setting_rank
     from followups
     where fpg_mmol_l is not null
 
 ),
 
-final as (
+ranked as (
 
-    -- On a day with both, the exam's measurement (setting_rank 1) is the more controlled one.
+    -- How recent a value is, as one number: its date, then on a day with both the exam's
+    -- measurement (setting_rank 1), the more controlled one. A number, not a struct, so that Spark
+    -- aggregates by hashing: a struct or string to order by made it sort millions of rows.
     select
-        observations.resident_key,
-        observations.element,
-        max_by(observations.value, named_struct('on', observations.measured_on, 'rank', observations.setting_rank))
-            as value,
-        max_by(observations.value_2, named_struct('on', observations.measured_on, 'rank', observations.setting_rank))
-            as value_2,
-        max_by(observations.setting, named_struct('on', observations.measured_on, 'rank', observations.setting_rank))
-            as setting,
-        max(observations.measured_on) as measured_on
+        observations.*,
+        unix_date(observations.measured_on) * 2 + observations.setting_rank as recency
     from observations
     cross join as_of
     where observations.measured_on <= as_of.as_of_date
-    group by observations.resident_key, observations.element
+
+),
+
+latest as (
+
+    select
+        resident_key,
+        element,
+        max_by(value, recency) as value,
+        max_by(value_2, recency) as value_2,
+        max(recency) as recency
+    from ranked
+    group by resident_key, element
+
+),
+
+final as (
+
+    select
+        resident_key,
+        element,
+        value,
+        value_2,
+        case when pmod(recency, 2) = 1 then 'exam' else 'followup' end as setting,
+        date_from_unix_date(cast(floor(recency / 2) as int)) as measured_on
+    from latest
 
 )
 

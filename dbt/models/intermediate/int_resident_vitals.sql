@@ -16,7 +16,12 @@ pivoted as (
         max(case when element = 'bp' then value end) as sbp_mmhg,
         max(case when element = 'bp' then value_2 end) as dbp_mmhg,
         max(case when element = 'bp' then measured_on end) as bp_measured_on,
-        max(case when element = 'bp' then setting end) as bp_setting,
+        -- A number inside max(), not the setting's string: with a string to aggregate, Spark sorts the
+        -- rows to group them instead of hashing them.
+        case max(case when element = 'bp' then if(setting = 'exam', 1, 0) end)
+            when 1 then 'exam'
+            when 0 then 'followup'
+        end as bp_setting,
         max(case when element = 'bmi' then value end) as bmi,
         max(case when element = 'bmi' then measured_on end) as bmi_measured_on,
         max(case when element = 'waist_cm' then value end) as waist_cm,
@@ -33,6 +38,13 @@ pivoted as (
         max(case when element = 'creatinine_umol_l' then value end) as creatinine_umol_l,
         max(case when element = 'creatinine_umol_l' then measured_on end) as creatinine_measured_on
     from measures
+    -- Only the elements pivoted here: Spark pushes this under int_latest_measures' aggregation,
+    -- which then skips the other exam elements (height, weight, pulse).
+    where
+        element in (
+            'bp', 'bmi', 'waist_cm', 'fpg_mmol_l', 'hba1c_pct', 'tc_mmol_l', 'tg_mmol_l', 'ldl_mmol_l', 'hdl_mmol_l',
+            'creatinine_umol_l'
+        )
     group by resident_key
 
 ),

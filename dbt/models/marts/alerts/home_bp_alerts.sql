@@ -11,17 +11,31 @@ as_of as (
 
 ),
 
-readings as (
+readings_by_resident as (
 
-    select distinct
+    -- Gathered by resident once: the distinct readings and the per-resident figures below then need
+    -- no shuffle of their own (11.7M readings at 1M residents were shuffled twice).
+    select /*+ repartition(resident_key) */
         readings.resident_key,
         readings.measured_on,
         readings.sbp_mmhg,
         readings.dbp_mmhg,
-        date_trunc('minute', readings.measured_at) as measured_minute
+        readings.measured_at
     from {{ ref('stg_silver__device_readings') }} as readings
     cross join as_of
     where readings.measured_on <= as_of.as_of_date
+
+),
+
+readings as (
+
+    select distinct
+        resident_key,
+        measured_on,
+        sbp_mmhg,
+        dbp_mmhg,
+        date_trunc('minute', measured_at) as measured_minute
+    from readings_by_resident
 
 ),
 
@@ -46,7 +60,9 @@ per_resident as (
         max(as_of_date) as as_of_date,
         count(*) as readings_total,
         max(measured_minute) as latest_reading_at,
-        max_by(named_struct('sbp_mmhg', sbp_mmhg, 'dbp_mmhg', dbp_mmhg), measured_minute) as latest,
+        -- The latest reading's pressures as one number (silver keeps them as whole mmHg under 1000):
+        -- with a struct to aggregate, Spark sorted every reading to group them instead of hashing.
+        max_by(sbp_mmhg * 1000 + dbp_mmhg, measured_minute) as latest_pair,
         sum(case when in_last_7_days then 1 else 0 end) as readings_7d,
         round(avg(case when in_last_7_days then sbp_mmhg end), 1) as mean_sbp_7d,
         round(avg(case when in_last_7_days then dbp_mmhg end), 1) as mean_dbp_7d,
@@ -68,8 +84,8 @@ final as (
         per_resident.as_of_date,
         per_resident.readings_total,
         per_resident.latest_reading_at,
-        per_resident.latest.sbp_mmhg as latest_sbp_mmhg,
-        per_resident.latest.dbp_mmhg as latest_dbp_mmhg,
+        cast(floor(per_resident.latest_pair / 1000) as double) as latest_sbp_mmhg,
+        per_resident.latest_pair % 1000 as latest_dbp_mmhg,
         per_resident.readings_7d,
         per_resident.mean_sbp_7d,
         per_resident.mean_dbp_7d,
