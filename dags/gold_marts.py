@@ -5,8 +5,9 @@ Builds the dbt project in `dbt/` in-process on the shared Spark session and cata
 mart so each shows (and can be retried) on its own:
 
 1. `dbt_staging`: the seeds, the staging and intermediate views and their tests.
-2. One task per mart (`resident_health_profile`, `chronic_disease_management`, ...): its unit tests,
-   then the table; a mart that selects from other marts waits for them.
+2. One task per mart (`resident_health_profile`, `chronic_disease_management`, ...): the table; a
+   mart that selects from other marts waits for them. (The models' unit tests check code, not data:
+   they run in the test suite, or `healthlake dbt test --select test_type:unit`.)
 3. `dbt_data_tests`: every mart's data tests (keys, relationships, accepted values, the health
    rules) once all marts are built, each outcome recorded in `quality.dq_results`.
 4. `contract_checks`: every mart against its contract in `data_contracts/gold/` (Great Expectations);

@@ -35,7 +35,7 @@ def run(
         rows_in=0,
         rows_written=0,
         rows_rejected=0,
-        detail=f"{outcome.models} models, {outcome.tests} data tests, {outcome.unit_tests} unit tests passed",
+        detail=f"{outcome.models} models, {outcome.tests} data tests passed",
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from helpers import AS_OF, free_port, healthlake, serve, stop
 
 from healthlake import contracts
@@ -269,6 +270,19 @@ def test_dbt_docs_generate_describes_the_marts(lake):
     assert (target / "index.html").is_file()
     catalog = (target / "catalog.json").read_text()
     assert "model.healthlake.resident_health_profile" in catalog and "risk_level" in catalog
+
+
+def test_every_dbt_unit_test_passes_on_the_models_as_built(lake):
+    # The pipeline's builds leave the unit tests out (they check code, not data): they run here.
+    written = [
+        test["name"]
+        for path in (REPO_ROOT / "dbt" / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+    ]
+    done = healthlake(lake.home, "dbt", "test", "--no-use-colors", "--select", "test_type:unit", timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    passed = re.findall(r"PASS (\S+)::(\S+)", done.stdout)
+    assert len(written) >= 7 and sorted(name for _, name in passed) == sorted(written), done.stdout[-3000:]
 
 
 @pytest.mark.changes_shared_lake

@@ -24,59 +24,57 @@ visits as (
 
 ),
 
-patient_years as (
+running as (
 
+    -- Each visit with its year's counts so far and the month of the next visit that year: one
+    -- sort of the visits, where a join of every month to every earlier visit was three scans.
     select
         resident_key,
         condition,
         year,
-        min(visit_month) as first_month
+        visit_month,
+        district_code,
+        institution_code,
+        is_controlled,
+        sum(case when is_face_to_face then 1 else 0 end) over year_so_far as face_to_face_followups,
+        sum(case when fpg_mmol_l is not null then 1 else 0 end) over year_so_far as glucose_tests,
+        lead(visit_month) over by_visit as next_visit_month
     from visits
-    group by resident_key, condition, year
-
-),
-
-patient_months as (
-
-    select
-        patient_years.resident_key,
-        patient_years.condition,
-        patient_years.year,
-        months.month
-    from patient_years
-    cross join as_of
-        lateral view explode(
-            sequence(
-                patient_years.first_month,
-                least(make_date(patient_years.year, 12, 1), trunc(as_of.as_of_date, 'month')),
-                interval 1 month
-            )
-        ) months as month
+    window
+        by_visit as (partition by resident_key, condition, year order by followup_date, followup_key),
+        year_so_far as (
+            partition by resident_key, condition, year order by followup_date, followup_key
+            rows between unbounded preceding and current row
+        )
 
 ),
 
 year_to_date as (
 
+    -- A month's state is that of the year's latest visit by its end: each month's last visit
+    -- stands for the months until the next visit's, or to the year's end (or the as-of month).
     select
-        patient_months.resident_key,
-        patient_months.condition,
-        patient_months.month,
-        -- The visits carry their resident's district: one value per resident, no join of its own.
-        visits.district_code,
-        sum(case when visits.is_face_to_face then 1 else 0 end) as face_to_face_followups,
-        sum(case when visits.fpg_mmol_l is not null then 1 else 0 end) as glucose_tests,
-        max_by(
-            named_struct('institution_code', visits.institution_code, 'is_controlled', visits.is_controlled),
-            named_struct('on', visits.followup_date, 'key', visits.followup_key)
-        ) as latest
-    from patient_months
-    inner join visits
-        on
-            patient_months.resident_key = visits.resident_key
-            and patient_months.condition = visits.condition
-            and patient_months.year = visits.year
-            and patient_months.month >= visits.visit_month
-    group by patient_months.resident_key, patient_months.condition, patient_months.month, visits.district_code
+        running.resident_key,
+        running.condition,
+        months.month,
+        running.district_code,
+        running.institution_code,
+        running.is_controlled,
+        running.face_to_face_followups,
+        running.glucose_tests
+    from running
+    cross join as_of
+        lateral view explode(
+            sequence(
+                running.visit_month,
+                coalesce(
+                    add_months(running.next_visit_month, -1),
+                    least(make_date(running.year, 12, 1), trunc(as_of.as_of_date, 'month'))
+                ),
+                interval 1 month
+            )
+        ) months as month
+    where running.next_visit_month is null or running.next_visit_month > running.visit_month
 
 ),
 
@@ -86,10 +84,10 @@ patient_state as (
         year_to_date.month,
         year_to_date.condition,
         year_to_date.district_code,
-        year_to_date.latest.institution_code,
+        year_to_date.institution_code,
         year_to_date.face_to_face_followups >= 4
         and (year_to_date.condition != 'diabetes' or year_to_date.glucose_tests >= 4) as is_managed_to_standard,
-        coalesce(year_to_date.latest.is_controlled, false) as is_controlled
+        coalesce(year_to_date.is_controlled, false) as is_controlled
     from year_to_date
 
 ),
@@ -125,71 +123,62 @@ known_by_first_month as (
 
 ),
 
-known_cases as (
+with_known as (
 
-    select
-        grouped.month,
-        grouped.condition,
-        grouped.district_code,
-        sum(known_by_first_month.patients) as known
-    from grouped
-    inner join known_by_first_month
-        on
-            grouped.district_code = known_by_first_month.district_code
-            and grouped.condition = known_by_first_month.condition
-            and grouped.month >= known_by_first_month.first_month
-    where grouped.is_district_total
-    group by grouped.month, grouped.condition, grouped.district_code
-
-),
-
-indicators as (
-
+    -- Each district total with the patients known by its month; `grouped` is read once here, as
+    -- each further reading of it would build it again.
     select
         grouped.month,
         grouped.condition,
         grouped.district_code,
         grouped.institution_code,
         grouped.is_district_total,
-        'management_rate' as indicator,
-        '管理率' as indicator_name_zh,
-        grouped.managed as numerator,
-        known_cases.known as denominator
+        grouped.managed,
+        grouped.managed_to_standard,
+        grouped.controlled,
+        sum(known_by_first_month.patients) as known
     from grouped
-    inner join known_cases
+    left join known_by_first_month
         on
-            grouped.month = known_cases.month
-            and grouped.condition = known_cases.condition
-            and grouped.district_code = known_cases.district_code
-    where grouped.is_district_total
+            grouped.is_district_total
+            and grouped.district_code = known_by_first_month.district_code
+            and grouped.condition = known_by_first_month.condition
+            and grouped.month >= known_by_first_month.first_month
+    group by
+        grouped.month,
+        grouped.condition,
+        grouped.district_code,
+        grouped.institution_code,
+        grouped.is_district_total,
+        grouped.managed,
+        grouped.managed_to_standard,
+        grouped.controlled
 
-    union all
+),
 
-    select
-        month,
-        condition,
-        district_code,
-        institution_code,
-        is_district_total,
-        'standard_management_rate' as indicator,
-        '规范管理率' as indicator_name_zh,
-        managed_to_standard as numerator,
-        managed as denominator
-    from grouped
-
-    union all
+indicators as (
 
     select
-        month,
-        condition,
-        district_code,
-        institution_code,
-        is_district_total,
-        case condition when 'hypertension' then 'bp_control_rate' else 'glucose_control_rate' end as indicator,
-        case condition when 'hypertension' then '血压控制率' else '血糖控制率' end as indicator_name_zh,
-        controlled as numerator,
-        managed as denominator
-    from grouped
+        with_known.month,
+        with_known.condition,
+        with_known.district_code,
+        with_known.institution_code,
+        with_known.is_district_total,
+        rates.indicator,
+        rates.indicator_name_zh,
+        rates.numerator,
+        rates.denominator
+    from with_known
+        lateral view stack(
+            3,
+            'management_rate', '管理率', with_known.managed, with_known.known,
+            'standard_management_rate', '规范管理率', with_known.managed_to_standard, with_known.managed,
+            case with_known.condition when 'hypertension' then 'bp_control_rate' else 'glucose_control_rate' end,
+            case with_known.condition when 'hypertension' then '血压控制率' else '血糖控制率' end,
+            with_known.controlled, with_known.managed
+        ) rates as indicator, indicator_name_zh, numerator, denominator
+    -- 管理率 only for district totals, and only where the district has known patients.
+    where rates.indicator != 'management_rate' or with_known.known is not null
 
 ),
 

@@ -30,22 +30,52 @@ conditions as (
 
 ),
 
-cells as (
+resident_cells as (
 
+    select
+        district_code,
+        age_band,
+        sex_code,
+        count(*) as residents
+    from residents
+    group by district_code, age_band, sex_code
+
+),
+
+case_cells as (
+
+    -- Cases are counted per cell and joined to the cells after: every resident paired with every
+    -- condition was 5.4M rows to shuffle at 1M residents, for some 11k cells.
     select
         residents.district_code,
         residents.age_band,
         residents.sex_code,
+        cases.condition,
+        count(*) as cases
+    from {{ ref('int_resident_conditions') }} as cases
+    inner join residents on cases.resident_key = residents.resident_key
+    left semi join conditions on cases.condition = conditions.condition
+    group by residents.district_code, residents.age_band, residents.sex_code, cases.condition
+
+),
+
+cells as (
+
+    select
+        resident_cells.district_code,
+        resident_cells.age_band,
+        resident_cells.sex_code,
         conditions.condition,
-        count(*) as residents,
-        count(cases.resident_key) as cases
-    from residents
+        resident_cells.residents,
+        coalesce(case_cells.cases, 0) as cases
+    from resident_cells
     cross join conditions
-    left join {{ ref('int_resident_conditions') }} as cases
+    left join case_cells
         on
-            residents.resident_key = cases.resident_key
-            and conditions.condition = cases.condition
-    group by residents.district_code, residents.age_band, residents.sex_code, conditions.condition
+            resident_cells.district_code <=> case_cells.district_code
+            and resident_cells.age_band <=> case_cells.age_band
+            and resident_cells.sex_code <=> case_cells.sex_code
+            and conditions.condition = case_cells.condition
 
 ),
 
