@@ -26,8 +26,8 @@ visits as (
 
 running as (
 
-    -- Each visit with its year's counts so far and the month of the next visit that year: one
-    -- sort of the visits, where a join of every month to every earlier visit was three scans.
+    -- Each visit with its year's counts so far and the month of the next visit that year: one sort
+    -- of the visits instead of joining every month to every earlier visit.
     select
         resident_key,
         condition,

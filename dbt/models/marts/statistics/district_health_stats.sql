@@ -44,8 +44,8 @@ resident_cells as (
 
 case_cells as (
 
-    -- Cases are counted per cell and joined to the cells after: every resident paired with every
-    -- condition was 5.4M rows to shuffle at 1M residents, for some 11k cells.
+    -- Cases are counted per cell and joined to the cells after: pairing every resident with every
+    -- condition first shuffled 5.4M rows at 1M residents for 1,449 output rows.
     select
         residents.district_code,
         residents.age_band,
