@@ -8,10 +8,12 @@ mart so each shows (and can be retried) on its own:
 2. One task per mart (`resident_health_profile`, `chronic_disease_management`, ...): the table; a
    mart that selects from other marts waits for them. (The models' unit tests check code, not data:
    they run in the test suite, or `healthlake dbt test --select test_type:unit`.)
-3. `dbt_data_tests`: every mart's data tests (keys, relationships, accepted values, the health
-   rules) once all marts are built, each outcome recorded in `quality.dq_results`.
-4. `contract_checks`: every mart against its contract in `data_contracts/gold/` (Great Expectations);
-   then `dq_scorecard` from every check's outcome, and that mart's own check.
+3. `dbt_data_tests`: the marts' data tests once all marts are built: what needs a query across
+   models (relationships between marts, not before birth, sex-specific diagnoses), each outcome
+   recorded in `quality.dq_results`.
+4. `contract_checks`: every mart against its contract in `data_contracts/gold/` (Great Expectations:
+   keys, required columns, value sets, ranges); then `dq_scorecard` from every check's outcome, and
+   that mart's own check.
 
 Scheduled on the silver Assets (any of them updated); each mart task produces its mart's Asset.
 """

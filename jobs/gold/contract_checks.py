@@ -1,9 +1,9 @@
 """The gold marts checked against their contracts after dbt has built them.
 
-dbt's own data tests gate each model while it builds (a failing test stops what depends on it);
-these checks add what the contracts promise consumers (columns and types, keys, required columns,
-accepted values) and record every outcome in quality.dq_results. An error-severity failure fails
-the run, naming the mart, the check and the failing count.
+The contracts own what they promise consumers (columns and types, keys, required columns, accepted
+values, ranges): dbt's data tests on the marts keep only what needs a query across models
+(data_contracts/README.md). Every outcome is recorded in quality.dq_results; an error-severity
+failure fails the run, naming the mart, the check and the failing count.
 """
 
 from __future__ import annotations

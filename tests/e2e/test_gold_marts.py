@@ -234,7 +234,8 @@ def test_the_scorecard_shows_the_latest_run_of_every_check(lake, read):
     assert len(results) >= 400
     assert set(results["layer"]) >= {"bronze", "silver", "gold", "staging"}
     assert set(results["category"]) == {"conformance", "completeness", "plausibility"}
-    assert results["expectation"].str.startswith("dbt:").sum() >= 60
+    # dbt: 24 tests on staging, 2 on the seed, 5 on intermediate models, 9 on the marts (contracts own the rest).
+    assert results["expectation"].str.startswith("dbt:").sum() >= 40
     queried = healthlake(lake.home, "sql", "select * from gold.dq_scorecard where is_latest_run", "--format", "csv",
                          "--limit", "1000")  # fmt: skip
     assert queried.returncode == 0, queried.stderr

@@ -81,6 +81,38 @@ def test_column_drift_names_missing_and_extra_columns():
     assert contracts.column_drift(contract, contract.columns) is None
 
 
+def _mart_data_tests() -> list[tuple[str, str | None, str]]:
+    """(model, column or None for a model-level test, test name) of every data test on a mart."""
+    found = []
+    for path in (SETTINGS.dbt_project_dir / "models" / "marts").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+            owners = [(None, model)] + [(column["name"], column) for column in model.get("columns", [])]
+            for column, owner in owners:
+                for test in owner.get("data_tests") or []:
+                    found.append((model["name"], column, test if isinstance(test, str) else next(iter(test))))
+    return found
+
+
+def test_no_mart_data_test_repeats_a_check_of_its_contract():
+    # The contract owns what consumers are promised (grain, required columns, value sets); dbt keeps
+    # what only a query across models can say. A repeat runs twice on every mart, and drifts.
+    gold = {c.table.split(".", 1)[1]: c for c in ALL if c.table.startswith("gold.")}
+    repeats = []
+    for model, column, test in _mart_data_tests():
+        contract = gold[model]
+        required = {p["name"] for p in contract.properties if p.get("required")}
+        rules = [(p["name"], rule) for p in contract.properties for rule in p.get("quality", [])]
+        valued = {name for name, rule in rules if rule.get("metric") == "invalidValues"}
+        if (
+            (test == "unique" and (column is None or [column] == contract.primary_key))
+            or (test == "not_null" and column in required)
+            or (test == "accepted_values" and column in valued)
+        ):
+            repeats.append(f"{model}.{column or '*'}: {test}")
+    assert repeats == []
+    assert {test for _, _, test in _mart_data_tests()} >= {"relationships", "not_before_birth"}
+
+
 def test_at_least_400_checks_per_full_run():
     # Every contract's checks run once per full run (dbt's data tests come on top).
     assert sum(len(contracts.checks(c)) for c in ALL) >= 400
