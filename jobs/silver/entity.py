@@ -187,9 +187,9 @@ def run_entity(spark: SparkSession, settings: Settings, run_id: str, entity: Ent
     classified = classify(standardised, entity.keys, _with_residents(spark, settings, entity, standard_rows))
     # Kept for the counts, the audit and the writes: only the columns they read (building the cache
     # is a large part of a big batch's time, and grows with every column kept). On local disk, not
-    # in the heap: a first load outgrows the heap (12M readings, 3.3 GB at 1M residents), and Spark
-    # copies each block it reads back from disk into the heap when it may keep it in memory: the
-    # first read took 57 s of executor time, and with a 4 GiB driver it ran out of heap.
+    # in the heap: a first load outgrows the heap (12M readings at 1M residents), and Spark copies
+    # each block it reads back from disk into the heap when it may keep it in memory (the first
+    # read took 57 s of executor time, later ones 5-6 s); with a 4 GiB driver the job ran out of heap.
     kept = [c for c in classified.columns if not c.startswith("_") or c in LINEAGE or c in OUTCOME]
     classified = classified.select(*kept).persist(StorageLevel.DISK_ONLY)
     outcome = (
